@@ -1,0 +1,142 @@
+/*
+ * Kapsel spawn trampoline.
+ *
+ * A .NET process is multi-threaded: a child created by clone() must not run
+ * managed code before execve (it can deadlock on the copied GC/runtime state).
+ * So the C# side prepares a complete plan in native memory -- a list of raw
+ * syscalls with their arguments -- and this file only clones and replays it.
+ *
+ * Policy-free by design: no decision is taken here. Every step is
+ * "syscall(nr, a0..a5)" plus a few flags saying how to treat its result.
+ * On failure the child reports {step index, errno} over a close-on-exec pipe;
+ * EOF on that pipe means the final execve succeeded.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/sched.h>
+
+/* Step flags; keep in sync with SpawnStepFlags.cs. */
+#define KS_OPTIONAL        0x01u /* ignore failure of this step */
+#define KS_RESULT_TO_FD    0x02u /* dup3(result, target_fd) then close(result) */
+#define KS_FAIL_IF_ZERO    0x04u /* result 0 is a failure (EOF on a sync read) */
+#define KS_REPEAT_ON_EINTR 0x08u /* retry while the call fails with EINTR */
+
+struct ks_step {
+    int64_t nr;        /* syscall number */
+    int64_t args[6];   /* immediates or pointers into the plan's native memory */
+    uint32_t flags;
+    int32_t target_fd; /* for KS_RESULT_TO_FD */
+};
+
+struct ks_plan {
+    uint64_t clone_flags;   /* CLONE_NEW* and friends, passed to clone3 */
+    int32_t error_fd;       /* child's write end of the CLOEXEC error pipe */
+    int32_t cgroup_fd;      /* >= 0: CLONE_INTO_CGROUP target (cgroup v2) */
+    int32_t step_count;
+    int32_t reserved;
+    struct ks_step *steps;
+};
+
+/* What the child writes to error_fd when a step fails. */
+struct ks_failure {
+    int32_t step;
+    int32_t err;
+};
+
+static void ks_fail(const struct ks_plan *plan, int step, int err)
+{
+    struct ks_failure f = { step, err };
+    ssize_t ignored = write(plan->error_fd, &f, sizeof f);
+    (void)ignored;
+    _exit(127);
+}
+
+static void ks_reset_signals(void)
+{
+    /* Handlers installed by the .NET runtime must not survive into the
+     * container; SIG_DFL for everything, then unblock. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < _NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP)
+            continue;
+        sigaction(sig, &sa, NULL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void ks_child(const struct ks_plan *plan)
+{
+    ks_reset_signals();
+    for (int i = 0; i < plan->step_count; i++) {
+        const struct ks_step *s = &plan->steps[i];
+        long r;
+        do {
+            r = syscall(s->nr, s->args[0], s->args[1], s->args[2],
+                        s->args[3], s->args[4], s->args[5]);
+        } while (r < 0 && errno == EINTR && (s->flags & KS_REPEAT_ON_EINTR));
+        if (r < 0) {
+            if (s->flags & KS_OPTIONAL)
+                continue;
+            ks_fail(plan, i, errno);
+        }
+        if (r == 0 && (s->flags & KS_FAIL_IF_ZERO))
+            ks_fail(plan, i, EPIPE);
+        if ((s->flags & KS_RESULT_TO_FD) && r != s->target_fd) {
+            if (syscall(SYS_dup3, r, s->target_fd, 0) < 0)
+                ks_fail(plan, i, errno);
+            syscall(SYS_close, r);
+        }
+    }
+    /* The plan must end in execve; falling off the end is a plan bug. */
+    ks_fail(plan, plan->step_count, ENOEXEC);
+}
+
+/*
+ * Clone a child that runs the plan. Returns the child's pid (> 0) and stores
+ * its pidfd in *pidfd_out, or returns -errno.
+ */
+int kapsel_spawn(const struct ks_plan *plan, int *pidfd_out)
+{
+    struct clone_args ca;
+    memset(&ca, 0, sizeof ca);
+    int pidfd = -1;
+    ca.flags = plan->clone_flags | CLONE_PIDFD;
+    ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
+    ca.exit_signal = SIGCHLD;
+    if (plan->cgroup_fd >= 0) {
+        ca.flags |= CLONE_INTO_CGROUP;
+        ca.cgroup = (uint64_t)plan->cgroup_fd;
+    }
+
+    /* Block every signal across clone so the child cannot run a .NET
+     * handler before it has reset them (as .NET's own fork/exec does). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+
+    long pid = syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid == 0)
+        ks_child(plan); /* never returns */
+
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pid < 0)
+        return -saved;
+    *pidfd_out = pidfd;
+    return (int)pid;
+}
+
+/* Lets the C# side check that both agree on the layout. */
+int kapsel_spawn_abi(void)
+{
+    return (int)(sizeof(struct ks_step) * 1000 + sizeof(struct ks_plan));
+}

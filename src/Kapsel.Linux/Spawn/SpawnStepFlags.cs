@@ -1,0 +1,16 @@
+namespace Kapsel.Linux.Spawn;
+
+/// <summary>How the trampoline treats a step's result; keep in sync with KS_* in native/spawn.c.</summary>
+[Flags]
+public enum SpawnStepFlags : uint
+{
+    None = 0,
+    /// <summary>Failure of this step is ignored.</summary>
+    Optional = 0x01,
+    /// <summary>The result is an fd: dup3 it onto the step's target fd and close the original.</summary>
+    ResultToFd = 0x02,
+    /// <summary>A result of 0 is a failure (EOF on a sync read: the parent went away).</summary>
+    FailIfZero = 0x04,
+    /// <summary>Retry while the call fails with EINTR.</summary>
+    RepeatOnEintr = 0x08,
+}

@@ -1,0 +1,97 @@
+using Kapsel.Linux.Interop;
+using Kapsel.Linux.Spawn;
+using static Kapsel.Linux.Interop.MountCalls;
+using static Kapsel.Linux.Interop.NamespaceCalls;
+
+namespace Kapsel.Linux.Tests;
+
+public sealed class SpawnTests : IDisposable
+{
+    private readonly BusyboxRootfs _rootfs = new();
+
+    public void Dispose() => _rootfs.Dispose();
+
+    /// <summary>A container-style plan: new namespaces, private mounts, pivot_root into the rootfs, exec.</summary>
+    private SpawnPlan ContainerPlan(string[] argv, int stdoutFd = 1, ulong extraFlags = 0)
+    {
+        var plan = new SpawnPlan { CloneFlags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | extraFlags };
+        if ((extraFlags & CLONE_NEWUSER) != 0)
+            plan.UserNamespaceMappings = new IdMappings([new(0, 100000, 65536)], [new(0, 100000, 65536)]);
+        var r = _rootfs.Path;
+        plan.Mount(null, "/", null, MS_REC | MS_PRIVATE)
+            .Mount(r, r, null, MS_BIND | MS_REC)
+            .Mount("proc", r + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+            .SetHostname("kapseltest")
+            .Chdir(r).PivotRoot(".", ".").Umount(".", MNT_DETACH).Chdir("/");
+        if (stdoutFd != 1) plan.Dup(stdoutFd, 1);
+        plan.CloseOnExecFrom(3);
+        plan.Execve(argv[0], argv, ["PATH=/bin"]);
+        return plan;
+    }
+
+    private (ExitStatus Status, string Output) Run(string[] argv, ulong extraFlags = 0)
+    {
+        var (rd, wr) = FileCalls.Pipe();
+        try
+        {
+            using var plan = ContainerPlan(argv, wr, extraFlags);
+            using var child = Spawner.Spawn(plan);
+            FileCalls.Close(wr);
+            wr = -1;
+            child.WaitForExec();
+            var buf = new byte[4096];
+            var n = FileCalls.ReadFull(rd, buf);
+            return (child.Wait(), System.Text.Encoding.UTF8.GetString(buf, 0, n));
+        }
+        finally
+        {
+            FileCalls.Close(rd);
+            FileCalls.Close(wr);
+        }
+    }
+
+    [Fact]
+    public void RunsCommandInNewNamespaces()
+    {
+        var (status, output) = Run(["/bin/sh", "-c", "echo $$ $(hostname); exit 3"]);
+        Assert.Equal(3, status.Code);
+        Assert.Equal("1 kapseltest\n", output);
+    }
+
+    [Fact]
+    public void UserNamespaceMapsRootToHostRange()
+    {
+        var (status, output) = Run(["/bin/cat", "/proc/self/uid_map"], CLONE_NEWUSER);
+        Assert.Equal(0, status.Code);
+        Assert.Equal(["0", "100000", "65536"], output.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    [Fact]
+    public void MissingCommandFailsAtExecWith127()
+    {
+        var e = Assert.Throws<SpawnException>(() => Run(["/bin/nope"]));
+        Assert.True(e.AtExec);
+        Assert.Equal(127, e.ShellExitCode);
+        Assert.Contains("execve(\"/bin/nope\")", e.Message);
+        Assert.Contains("ENOENT", e.Message);
+    }
+
+    [Fact]
+    public void NonExecutableFailsWith126()
+    {
+        var e = Assert.Throws<SpawnException>(() => Run(["/bin/notexec"]));
+        Assert.Equal(126, e.ShellExitCode);
+    }
+
+    [Fact]
+    public void FailingSetupStepIsNamed()
+    {
+        using var plan = new SpawnPlan { CloneFlags = CLONE_NEWNS };
+        plan.Mount("none", "/nonexistent-kapsel-dir", "tmpfs", 0).Execve("/bin/true", ["true"], []);
+        using var child = Spawner.Spawn(plan);
+        var e = Assert.Throws<SpawnException>(child.WaitForExec);
+        Assert.False(e.AtExec);
+        Assert.Equal(125, e.ShellExitCode);
+        Assert.Contains("mount(\"none\", \"/nonexistent-kapsel-dir\", \"tmpfs\"", e.Message);
+    }
+}
