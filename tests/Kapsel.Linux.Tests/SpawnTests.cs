@@ -67,6 +67,40 @@ public sealed class SpawnTests : IDisposable
     }
 
     [Fact]
+    public void JoinsPidAndMountNamespaceOfRunningContainer()
+    {
+        using var initPlan = ContainerPlan(["/bin/sleep", "30"]);
+        using var init = Spawner.Spawn(initPlan);
+        init.WaitForExec();
+        var pidNs = FileCalls.Open($"/proc/{init.Pid}/ns/pid", FileCalls.O_RDONLY);
+        var mntNs = FileCalls.Open($"/proc/{init.Pid}/ns/mnt", FileCalls.O_RDONLY);
+        var (rd, wr) = FileCalls.Pipe();
+        try
+        {
+            using var plan = new SpawnPlan { JoinPidNamespaceFd = pidNs };
+            plan.Setns(mntNs, CLONE_NEWNS, "mnt").Chdir("/").Dup(wr, 1).CloseOnExecFrom(3)
+                .Execve("/bin/sh", ["sh", "-c", "echo $$; hostname"], ["PATH=/bin"]);
+            using var exec = Spawner.Spawn(plan);
+            FileCalls.Close(wr);
+            wr = -1;
+            exec.WaitForExec();
+            var buf = new byte[256];
+            var output = System.Text.Encoding.UTF8.GetString(buf, 0, FileCalls.ReadFull(rd, buf));
+            Assert.Equal(0, exec.Wait().Code);
+            Assert.Equal("2", output.Split('\n')[0]); // pid 2: the second process in the container's namespace
+        }
+        finally
+        {
+            FileCalls.Close(rd);
+            FileCalls.Close(wr);
+            FileCalls.Close(pidNs);
+            FileCalls.Close(mntNs);
+            init.Signal(ProcessCalls.SIGKILL);
+            init.Wait();
+        }
+    }
+
+    [Fact]
     public void MissingCommandFailsAtExecWith127()
     {
         var e = Assert.Throws<SpawnException>(() => Run(["/bin/nope"]));

@@ -28,6 +28,13 @@ public sealed unsafe class SpawnPlan : IDisposable
     /// </summary>
     public IdMappings? UserNamespaceMappings { get; set; }
 
+    /// <summary>
+    /// An open /proc/PID/ns/pid fd: the child is created inside that PID namespace (for exec into
+    /// a running container). setns(CLONE_NEWPID) only affects children, so the Spawner does it on a
+    /// short-lived dedicated thread around the clone, never on a runtime thread.
+    /// </summary>
+    public int JoinPidNamespaceFd { get; set; } = -1;
+
     /// <summary>Scratch fd number used by steps that open, write and close a file.</summary>
     public const int ScratchFd = 1013;
 

@@ -15,6 +15,7 @@ public static unsafe class Spawner
 
     public static SpawnedProcess Spawn(SpawnPlan plan)
     {
+        if (plan.JoinPidNamespaceFd >= 0) return SpawnInPidNamespace(plan);
         CheckAbi();
         var userNs = (plan.CloneFlags & NamespaceCalls.CLONE_NEWUSER) != 0;
         if (userNs && plan.UserNamespaceMappings is null)
@@ -65,6 +66,43 @@ public static unsafe class Spawner
             FileCalls.Close(syncWrite);
         }
         return child;
+    }
+
+    /// <summary>
+    /// Runs the spawn on a dedicated thread whose pid_ns_for_children is switched to the target
+    /// namespace and back. The thread creates no threads meanwhile (HOST.md: a thread with a
+    /// foreign pid_ns_for_children cannot), and it ends right after, so nothing else inherits it.
+    /// </summary>
+    private static SpawnedProcess SpawnInPidNamespace(SpawnPlan plan)
+    {
+        var target = plan.JoinPidNamespaceFd;
+        SpawnedProcess? result = null;
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            int own = -1;
+            try
+            {
+                own = FileCalls.Open($"/proc/self/task/{Sys.Syscall(186 /* SYS_gettid */)}/ns/pid", FileCalls.O_RDONLY);
+                NamespaceCalls.Setns(target, NamespaceCalls.CLONE_NEWPID);
+                try
+                {
+                    plan.JoinPidNamespaceFd = -1;
+                    result = Spawn(plan);
+                }
+                finally
+                {
+                    plan.JoinPidNamespaceFd = target;
+                    NamespaceCalls.Setns(own, NamespaceCalls.CLONE_NEWPID);
+                }
+            }
+            catch (Exception e) { error = e; }
+            finally { FileCalls.Close(own); }
+        }, 256 * 1024);
+        thread.Start();
+        thread.Join();
+        if (error is not null) throw error;
+        return result!;
     }
 
     private static void WriteIdMaps(int pid, IdMappings maps)
