@@ -1,0 +1,68 @@
+using static Kapsel.Linux.Interop.MountCalls;
+
+namespace Kapsel.Oci.Spec;
+
+/// <summary>
+/// A mount's option strings split into mount(2) flags to set and clear, propagation changes,
+/// and filesystem data (anything that is not a flag, e.g. "mode=755", "newinstance").
+/// </summary>
+public sealed class MountOptions
+{
+    public const ulong MS_I_VERSION = 1 << 23;
+
+    private static readonly Dictionary<string, (bool Clear, ulong Flag)> FlagOptions = new()
+    {
+        ["async"] = (true, MS_SYNCHRONOUS), ["atime"] = (true, MS_NOATIME), ["bind"] = (false, MS_BIND),
+        ["defaults"] = (false, 0), ["dev"] = (true, MS_NODEV), ["diratime"] = (true, MS_NODIRATIME),
+        ["dirsync"] = (false, MS_DIRSYNC), ["exec"] = (true, MS_NOEXEC), ["iversion"] = (false, MS_I_VERSION),
+        ["noiversion"] = (true, MS_I_VERSION), ["lazytime"] = (false, MS_LAZYTIME), ["nolazytime"] = (true, MS_LAZYTIME),
+        ["loud"] = (true, MS_SILENT), ["mand"] = (false, MS_MANDLOCK), ["nomand"] = (true, MS_MANDLOCK),
+        ["noatime"] = (false, MS_NOATIME), ["nodev"] = (false, MS_NODEV), ["nodiratime"] = (false, MS_NODIRATIME),
+        ["noexec"] = (false, MS_NOEXEC), ["norelatime"] = (true, MS_RELATIME), ["nostrictatime"] = (true, MS_STRICTATIME),
+        ["nosuid"] = (false, MS_NOSUID), ["nosymfollow"] = (false, MS_NOSYMFOLLOW), ["symfollow"] = (true, MS_NOSYMFOLLOW),
+        ["rbind"] = (false, MS_BIND | MS_REC), ["relatime"] = (false, MS_RELATIME), ["remount"] = (false, MS_REMOUNT),
+        ["ro"] = (false, MS_RDONLY), ["rw"] = (true, MS_RDONLY), ["silent"] = (false, MS_SILENT),
+        ["strictatime"] = (false, MS_STRICTATIME), ["suid"] = (true, MS_NOSUID), ["sync"] = (false, MS_SYNCHRONOUS),
+    };
+
+    private static readonly Dictionary<string, ulong> PropagationOptions = new()
+    {
+        ["private"] = MS_PRIVATE, ["rprivate"] = MS_PRIVATE | MS_REC, ["shared"] = MS_SHARED, ["rshared"] = MS_SHARED | MS_REC,
+        ["slave"] = MS_SLAVE, ["rslave"] = MS_SLAVE | MS_REC, ["unbindable"] = MS_UNBINDABLE, ["runbindable"] = MS_UNBINDABLE | MS_REC,
+    };
+
+    /// <summary>Every option name this runtime interprets itself (for <c>features</c>).</summary>
+    public static IEnumerable<string> KnownNames =>
+        FlagOptions.Keys.Concat(PropagationOptions.Keys).Concat(["idmap", "ridmap", "tmpcopyup", "rro", "rrw", "rnosuid", "rnodev", "rnoexec"]).Order();
+
+    public ulong Flags { get; private set; }
+    public List<ulong> Propagation { get; } = [];
+    public List<string> Data { get; } = [];
+    public bool Idmap { get; private set; }
+    public bool IsBind => (Flags & MS_BIND) != 0;
+    public bool IsReadonly => (Flags & MS_RDONLY) != 0;
+    /// <summary>Flags that a bind mount only honours on a second MS_REMOUNT|MS_BIND pass.</summary>
+    public ulong RemountFlags => Flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW);
+    public string? DataString => Data.Count == 0 ? null : string.Join(",", Data);
+
+    public static MountOptions Parse(IEnumerable<string>? options)
+    {
+        var result = new MountOptions();
+        foreach (var raw in options ?? [])
+        {
+            var o = raw.Trim();
+            if (o.Length == 0) continue;
+            if (FlagOptions.TryGetValue(o, out var f))
+            {
+                result.Flags = f.Clear ? result.Flags & ~f.Flag : result.Flags | f.Flag;
+            }
+            else if (PropagationOptions.TryGetValue(o, out var p)) result.Propagation.Add(p);
+            else if (o is "idmap" or "ridmap") result.Idmap = true;
+            else if (o is "tmpcopyup") { } // runc extension for tmpfs over non-empty dirs; accepted, not implemented
+            else if (o.Length > 1 && o[0] == 'r' && FlagOptions.TryGetValue(o[1..], out var rf)) // rro, rnosuid...: recursive attributes
+                result.Flags = rf.Clear ? result.Flags & ~rf.Flag : result.Flags | rf.Flag;
+            else result.Data.Add(o);
+        }
+        return result;
+    }
+}
