@@ -1,0 +1,8 @@
+namespace Kapsel.Linux.Cgroups;
+
+public enum CgroupFreezerState
+{
+    Thawed,
+    Freezing,
+    Frozen,
+}
