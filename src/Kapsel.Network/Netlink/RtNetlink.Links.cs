@@ -6,7 +6,7 @@ using static Kapsel.Network.Netlink.RtnlMessageType;
 
 namespace Kapsel.Network.Netlink;
 
-/// <summary>Links: list, look up, create (bridge, veth, dummy), delete and change.</summary>
+/// <summary>Links: list, look up, create (bridge, veth), delete and change.</summary>
 public sealed partial class RtNetlink
 {
     public IReadOnlyList<LinkInfo> ListLinks()
@@ -58,16 +58,6 @@ public sealed partial class RtNetlink
         if (peerNamespace is { } ns) AddNamespace(request, ns);
         request.EndNested(peer).EndNested(data).EndNested(info);
         Request(request, $"create veth \"{name}\" peer \"{peerName}\"{(peerNamespace is { } n ? $" in {n}" : "")}");
-    }
-
-    /// <summary>A dummy interface: a local-only device, handy to hold addresses and for tests.</summary>
-    public void CreateDummy(string name, int? mtu = null)
-    {
-        var request = NewLink(name, mtu);
-        var info = request.BeginNested(IFLA_LINKINFO);
-        request.Attribute(IFLA_INFO_KIND, "dummy");
-        request.EndNested(info);
-        Request(request, $"create dummy \"{name}\"");
     }
 
     /// <summary>Deletes a link (for a veth, both ends go). A missing link throws with ENODEV.</summary>
