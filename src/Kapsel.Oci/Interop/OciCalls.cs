@@ -1,0 +1,75 @@
+using System.Runtime.InteropServices;
+using Kapsel.Linux;
+
+namespace Kapsel.Oci.Interop;
+
+/// <summary>The few host-side libc calls the runtime needs beyond Kapsel.Linux: statvfs, mkfifo, flock, mkdirat/mknodat.</summary>
+internal static unsafe partial class OciCalls
+{
+    public const ulong ST_RDONLY = 1, ST_NOSUID = 2, ST_NODEV = 4, ST_NOEXEC = 8, ST_NOATIME = 1024, ST_NODIRATIME = 2048, ST_RELATIME = 4096;
+    public const int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct StatVfs
+    {
+        public ulong Bsize, Frsize, Blocks, Bfree, Bavail, Files, Ffree, Favail, Fsid, Flag, Namemax;
+        public fixed int Spare[6];
+    }
+
+    [LibraryImport("libc.so.6", EntryPoint = "statvfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int statvfs(string path, StatVfs* buf);
+
+    [LibraryImport("libc.so.6", EntryPoint = "mkfifo", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int mkfifo(string path, int mode);
+
+    [LibraryImport("libc.so.6", EntryPoint = "flock", SetLastError = true)]
+    private static partial int flock(int fd, int operation);
+
+    [LibraryImport("libc.so.6", EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int chmod(string path, int mode);
+
+    [LibraryImport("libc.so.6", EntryPoint = "mkdirat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int mkdirat(int dirFd, string name, int mode);
+
+    [LibraryImport("libc.so.6", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int openat(int dirFd, string name, int flags, int mode);
+
+    [LibraryImport("libc.so.6", EntryPoint = "readlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint readlink(string path, byte* buf, nint size);
+
+    /// <summary>The ST_* mount flags of the mount holding path (0 if it cannot be read).</summary>
+    public static ulong MountFlags(string path)
+    {
+        StatVfs buf;
+        return statvfs(path, &buf) == 0 ? buf.Flag : 0;
+    }
+
+    public static void MakeFifo(string path, int mode)
+    {
+        SyscallException.Check(mkfifo(path, mode), $"mkfifo(\"{path}\")");
+        SyscallException.Check(chmod(path, mode), $"chmod(\"{path}\")"); // mkfifo honours the umask
+    }
+
+    public static void Chmod(string path, int mode) => SyscallException.Check(chmod(path, mode), $"chmod(\"{path}\")");
+
+    public static void Flock(int fd, int operation) =>
+        SyscallException.Check(flock(fd, operation), $"flock({fd}, {operation})");
+
+    /// <summary>mkdirat; returns the errno (0 on success) so callers can accept EEXIST.</summary>
+    public static int MkdirAt(int dirFd, string name, int mode) => mkdirat(dirFd, name, mode) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>openat; returns the fd or -errno.</summary>
+    public static int OpenAt(int dirFd, string name, int flags, int mode = 0)
+    {
+        var fd = openat(dirFd, name, flags | Linux.Interop.FileCalls.O_CLOEXEC, mode);
+        return fd >= 0 ? fd : -Marshal.GetLastPInvokeError();
+    }
+
+    public static string ReadLink(string path)
+    {
+        var buf = stackalloc byte[4096];
+        var n = readlink(path, buf, 4096);
+        if (n < 0) throw SyscallException.FromLastError($"readlink(\"{path}\")");
+        return System.Text.Encoding.UTF8.GetString(buf, (int)n);
+    }
+}

@@ -1,0 +1,20 @@
+namespace Kapsel.Oci.Runtime;
+
+/// <summary>
+/// Fixed fd numbers the spawn plans place their inherited fds on. They sit far above what a
+/// short-lived runtime process opens, and every one of them is closed or marked close-on-exec
+/// before execve (CVE-2024-21626: no host fd reaches the container process).
+/// </summary>
+internal static class ChildFds
+{
+    public const int StateDir = 1000;     // O_PATH fd of --root/<id>, to open exec.fifo after pivot_root
+    public const int Ready = 1001;        // child → runtime: "reached the exec fifo"
+    public const int HookSync = 1002;     // child → runtime: "namespaces and mounts ready, run createRuntime hooks"
+    public const int HookRelease = 1003;  // runtime → child: "hooks done, continue"
+    public const int ConsoleSocket = 1004;
+    public const int PtyMaster = 1005;
+    public const int PtySlave = 1006;
+    public const int Fifo = 1007;
+    public const int Release = 1008;      // runtime → child: "cgroups joined, continue"
+    public const int NamespaceBase = 1020; // + index for setns into joined namespaces
+}

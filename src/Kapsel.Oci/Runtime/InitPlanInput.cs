@@ -1,0 +1,29 @@
+using Kapsel.Oci.Spec;
+
+namespace Kapsel.Oci.Runtime;
+
+/// <summary>Everything <see cref="InitPlanBuilder"/> needs besides the config: fds the runtime opened and decisions it took.</summary>
+internal sealed class InitPlanInput
+{
+    public required RuntimeSpec Spec { get; init; }
+    public required string Bundle { get; init; }
+    public required RootfsPaths Rootfs { get; init; }
+    public required string Executable { get; init; }
+    public required IReadOnlyList<string> Env { get; init; }
+    public bool NoPivot { get; init; }
+    public bool NoNewKeyring { get; init; }
+    public int PreserveFds { get; init; }
+    public int StateDirFd { get; init; } = -1;
+    public int ReadyWriteFd { get; init; } = -1;
+    public int ReleaseReadFd { get; init; } = -1;
+    public int HookSyncWriteFd { get; init; } = -1;
+    public int HookReleaseReadFd { get; init; } = -1;
+    public int ConsoleSocketFd { get; init; } = -1;
+    /// <summary>Namespaces to join by path: type → open fd in the runtime (pid is handled by the Spawner).</summary>
+    public Dictionary<string, int> JoinFds { get; init; } = [];
+    public int JoinPidFd { get; init; } = -1;
+    public CompiledFilter? Seccomp { get; init; }
+    /// <summary>The container's cgroup directory per hierarchy key (for cgroup mounts without a cgroup namespace).</summary>
+    public IReadOnlyDictionary<string, string>? CgroupDirectories { get; init; }
+    public required List<string> Warnings { get; init; }
+}

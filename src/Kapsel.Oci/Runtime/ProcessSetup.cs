@@ -1,0 +1,125 @@
+using Kapsel.Linux.Interop;
+using Kapsel.Linux.Spawn;
+using Kapsel.Oci.Spec;
+using static Kapsel.Linux.Interop.PrctlCalls;
+
+namespace Kapsel.Oci.Runtime;
+
+/// <summary>
+/// The process part of a spawn plan, shared by a container's init and by exec: limits and
+/// scheduling, identity, capabilities, no_new_privs, seccomp, execve. The order matters:
+/// bounding-set drops need CAP_SETPCAP (before the uid change), KEEPCAPS keeps the permitted set
+/// across setresuid so capset can install the requested sets, ambient raises need the
+/// capabilities in permitted+inheritable (after capset), and seccomp comes last so the filter
+/// never has to allow the setup calls.
+/// </summary>
+internal static class ProcessSetup
+{
+    private const int CAP_SYS_RESOURCE = 24;
+
+    /// <summary>rlimits (clamped to the runtime's hard limits without CAP_SYS_RESOURCE), ioprio, scheduler, umask.</summary>
+    public static void AddLimits(SpawnPlan plan, ProcessSpec process, List<string> warnings)
+    {
+        var canRaise = (CapabilityCalls.Get().Effective & (1UL << CAP_SYS_RESOURCE)) != 0;
+        foreach (var r in process.Rlimits ?? [])
+        {
+            var resource = RlimitCalls.Parse(r.Type);
+            ulong soft = r.Soft, hard = r.Hard;
+            if (!canRaise)
+            {
+                var (_, ownHard) = RlimitCalls.Get(resource);
+                if (hard > ownHard)
+                {
+                    warnings.Add($"process.rlimits: {r.Type} hard limit {Show(hard)} exceeds this host's hard limit {Show(ownHard)} " +
+                                 "and the runtime lacks CAP_SYS_RESOURCE; clamped to " + Show(ownHard));
+                    hard = ownHard;
+                    soft = Math.Min(soft, hard);
+                }
+            }
+            plan.SetRlimit(resource, soft, hard);
+        }
+        if (process.IoPriority is { } io)
+            plan.IoprioSet(io.Class switch { "IOPRIO_CLASS_RT" => 1, "IOPRIO_CLASS_BE" => 2, _ => 3 }, io.Priority);
+        if (process.Scheduler is { } s)
+        {
+            ulong flags = 0;
+            foreach (var f in s.Flags ?? []) flags |= SchedulerPolicies.Flag(f);
+            plan.SchedSetattr((uint)SchedulerPolicies.Number(s.Policy), flags, s.Nice ?? 0, (uint)(s.Priority ?? 0),
+                s.Runtime ?? 0, s.Deadline ?? 0, s.Period ?? 0);
+        }
+        if (process.User.Umask is { } umask) plan.Umask((int)umask);
+        else plan.Umask(0x12); // 0022, as runc
+    }
+
+    private static string Show(ulong v) => v == RlimitCalls.Infinity ? "unlimited" : v.ToString();
+
+    /// <summary>Bounding set, groups, uid/gid, capsets, ambient set.</summary>
+    public static void AddIdentity(SpawnPlan plan, ProcessSpec process, List<string> warnings, bool setGroupsAllowed = true)
+    {
+        var lastCap = CapabilityCalls.LastCap;
+        var caps = process.Capabilities;
+        if (caps is not null)
+        {
+            var bounding = Mask(caps.Bounding, lastCap, "bounding", warnings);
+            for (var cap = 0; cap <= lastCap; cap++)
+                if ((bounding & (1UL << cap)) == 0)
+                    plan.Prctl($"PR_CAPBSET_DROP, {CapabilityCalls.Names.ElementAtOrDefault(cap) ?? cap.ToString()}", PR_CAPBSET_DROP, cap);
+            plan.Prctl("PR_SET_KEEPCAPS, 1", PR_SET_KEEPCAPS, 1);
+        }
+        var user = process.User;
+        if (setGroupsAllowed) plan.SetGroups(user.AdditionalGids ?? []);
+        plan.SetResGid(user.Gid);
+        plan.SetResUid(user.Uid);
+        if (caps is not null)
+        {
+            plan.Capset(Mask(caps.Effective, lastCap, "effective", warnings), Mask(caps.Permitted, lastCap, "permitted", warnings),
+                Mask(caps.Inheritable, lastCap, "inheritable", warnings));
+            plan.Prctl("PR_SET_KEEPCAPS, 0", PR_SET_KEEPCAPS, 0);
+            var ambient = Mask(caps.Ambient, lastCap, "ambient", warnings);
+            for (var cap = 0; cap <= lastCap; cap++)
+                if ((ambient & (1UL << cap)) != 0)
+                    plan.Prctl($"PR_CAP_AMBIENT_RAISE, {CapabilityCalls.Names[cap]}", PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap);
+        }
+    }
+
+    public static ulong Mask(IEnumerable<string>? names, int lastCap, string set, List<string>? warnings)
+    {
+        ulong mask = 0;
+        foreach (var name in names ?? [])
+        {
+            var cap = Array.IndexOf(CapabilityCalls.Names, name);
+            if (cap < 0) continue; // rejected by the validator
+            if (cap > lastCap)
+            {
+                warnings?.Add($"process.capabilities.{set}: {name} is unknown to this kernel; ignored");
+                continue;
+            }
+            mask |= 1UL << cap;
+        }
+        return mask;
+    }
+
+    /// <summary>
+    /// The seccomp filter. With no_new_privs it is the last step before execve; without, the kernel
+    /// demands CAP_SYS_ADMIN for it, so it must come before the identity change drops capabilities
+    /// (the filter then also sees the remaining setup calls, as with runc).
+    /// </summary>
+    public static void AddSeccomp(SpawnPlan plan, CompiledFilter? filter)
+    {
+        if (filter is { Program.Length: > 0 }) plan.Seccomp(filter.Program, filter.Flags);
+    }
+
+    /// <summary>no_new_privs, (seccomp,) execve: the last steps of every plan.</summary>
+    public static void AddExec(SpawnPlan plan, ProcessSpec process, CompiledFilter? filter, string executable, IReadOnlyList<string> env)
+    {
+        if (process.NoNewPrivileges)
+        {
+            plan.Prctl("PR_SET_NO_NEW_PRIVS, 1", PR_SET_NO_NEW_PRIVS, 1);
+            AddSeccomp(plan, filter);
+        }
+        plan.Execve(executable, process.Args!, env);
+    }
+}
+
+/// <summary>A compiled seccomp program ready for a plan.</summary>
+internal sealed record CompiledFilter(byte[] Program, uint Flags);
