@@ -21,7 +21,7 @@ internal struct LinkMessage
     // enum IFLA_*.
     public const ushort IFLA_ADDRESS = 1, IFLA_BROADCAST = 2, IFLA_IFNAME = 3, IFLA_MTU = 4, IFLA_LINK = 5,
         IFLA_MASTER = 10, IFLA_PROTINFO = 12, IFLA_TXQLEN = 13, IFLA_OPERSTATE = 16, IFLA_LINKINFO = 18,
-        IFLA_NET_NS_PID = 19, IFLA_STATS64 = 23, IFLA_NET_NS_FD = 28, IFLA_EXT_MASK = 29, IFLA_LINK_NETNSID = 37;
+        IFLA_NET_NS_PID = 19, IFLA_STATS64 = 23, IFLA_NET_NS_FD = 28, IFLA_LINK_NETNSID = 37;
 
     // Nested in IFLA_LINKINFO.
     public const ushort IFLA_INFO_KIND = 1, IFLA_INFO_DATA = 2, IFLA_INFO_SLAVE_KIND = 4, IFLA_INFO_SLAVE_DATA = 5;
@@ -32,7 +32,4 @@ internal struct LinkMessage
     // Nested in IFLA_PROTINFO of an AF_BRIDGE message (bridge port settings).
     public const ushort IFLA_BRPORT_MODE = 4 /* hairpin */, IFLA_BRPORT_LEARNING = 8,
         IFLA_BRPORT_UNICAST_FLOOD = 9, IFLA_BRPORT_ISOLATED = 33;
-
-    // IFLA_EXT_MASK value: skip per-VF data in dumps (keeps messages small).
-    public const uint RTEXT_FILTER_SKIP_STATS = 1 << 3;
 }
