@@ -47,6 +47,6 @@ public static class CgroupConversions
         return period is { } p and > 0 ? $"{q} {p}" : q;
     }
 
-    /// <summary>Numbers as v2 files take them: negative is "max".</summary>
-    public static string V2Limit(long value) => value < 0 ? "max" : value.ToString();
+    /// <summary>Numbers as v2 files take them: -1 is "max"; other negatives go to the kernel as is, to be refused there.</summary>
+    public static string V2Limit(long value) => value == -1 ? "max" : value.ToString();
 }
