@@ -40,6 +40,18 @@ public static unsafe partial class FileCalls
     public static int Open(string path, int flags, int mode = 0) =>
         SyscallException.Check(open(path, flags | O_CLOEXEC, mode), $"open(\"{path}\", 0x{flags:x})");
 
+    /// <summary>openat2 returning -errno instead of throwing (for lookups where "missing" is normal).</summary>
+    public static int TryOpenAt2(int dirFd, string path, int flags, ulong resolve, int mode = 0)
+    {
+        var how = new OpenHow { Flags = (ulong)(flags | O_CLOEXEC), Mode = (ulong)mode, Resolve = resolve };
+        var bytes = Utf8.Z(path);
+        fixed (byte* p = bytes)
+        {
+            var fd = Sys.Syscall(Sys.SYS_openat2, dirFd, (long)p, (long)&how, sizeof(OpenHow));
+            return fd >= 0 ? (int)fd : -Marshal.GetLastPInvokeError();
+        }
+    }
+
     /// <summary>openat2(2): resolves <paramref name="path"/> with the given RESOLVE_* rules relative to dirFd.</summary>
     public static int OpenAt2(int dirFd, string path, int flags, ulong resolve, int mode = 0)
     {

@@ -1,0 +1,39 @@
+using Kapsel.Engine;
+
+namespace Kapsel.Cli.Commands;
+
+public static class RmCommand
+{
+    public static readonly Command Definition = new(["rm"], "Remove instances", """
+        Usage: kapsel rm [-f] INSTANCE [INSTANCE...]
+
+        Removes instances (by name or id) and everything they own on the host.
+
+        Options:
+          -f, --force   kill a running instance first
+        """, Run);
+
+    private static int Run(CliContext ctx, string[] argv)
+    {
+        var args = new ArgReader(argv);
+        var force = args.Flag("-f", "--force");
+        var names = args.Positionals();
+        if (names.Count == 0) throw new UsageException("\"kapsel rm\" needs at least one INSTANCE");
+        var failed = 0;
+        foreach (var name in names)
+        {
+            try
+            {
+                var instance = ctx.Engine.Instances.Find(name) ?? throw new KapselException($"no such instance: {name}");
+                ctx.Engine.Remove(instance, force);
+                Console.Out.WriteLine(name);
+            }
+            catch (KapselException e)
+            {
+                Console.Error.WriteLine($"kapsel: {e.Message}");
+                failed++;
+            }
+        }
+        return failed == 0 ? 0 : 1;
+    }
+}

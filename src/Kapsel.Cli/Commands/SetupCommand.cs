@@ -1,0 +1,28 @@
+using Kapsel.Images;
+
+namespace Kapsel.Cli.Commands;
+
+public static class SetupCommand
+{
+    public static readonly Command Definition = new(["setup"], "Install what Kapsel needs and prepare built-in images", """
+        Usage: kapsel setup [--debian]
+
+        Installs missing host packages (busybox-static; debootstrap with --debian) with apt-get
+        and builds the built-in images (busybox; debian:bookworm with --debian). Needs root.
+        Safe to run again: what is there already is kept.
+        """, Run);
+
+    private static int Run(CliContext ctx, string[] argv)
+    {
+        var args = new ArgReader(argv);
+        var debian = args.Flag("--debian");
+        args.Positionals();
+        foreach (var name in debian ? new[] { "busybox", "debian:bookworm" } : ["busybox"])
+        {
+            var image = ctx.Engine.Images.Resolve(ImageReference.Parse(name), ctx.Progress.Report);
+            ctx.Progress.Done();
+            Console.Out.WriteLine($"image {image.Reference}: ready ({Output.Size(image.Size)}, {image.Source})");
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,76 @@
+using Kapsel.Cli.Commands;
+using Kapsel.Engine;
+using Kapsel.Images;
+using Kapsel.Linux;
+using Kapsel.Linux.Host;
+using Kapsel.Linux.Interop;
+
+namespace Kapsel.Cli;
+
+/// <summary>
+/// Entry point. Exit codes follow docker/podman: 0 ok, 125 kapsel's own failure, 126/127 the
+/// command could not run, anything else is the command's own exit code. Errors are one line on
+/// stderr.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        // HOST.md: SIGCHLD must be SIG_DFL; we only ever wait for specific pids/pidfds.
+        ProcessCalls.ResetChildSignal();
+
+        var globals = new List<string>();
+        var i = 0;
+        string? root = null, runRoot = null;
+        var debug = false;
+        for (; i < args.Length && args[i].StartsWith('-'); i++)
+        {
+            var a = args[i];
+            string? Next() => i + 1 < args.Length ? args[++i] : throw new UsageException($"option {a} needs a value");
+            if (a == "--root") root = Next();
+            else if (a.StartsWith("--root=")) root = a[7..];
+            else if (a == "--run-root") runRoot = Next();
+            else if (a.StartsWith("--run-root=")) runRoot = a[11..];
+            else if (a == "--debug") debug = true;
+            else if (a is "--version" or "-v") { args = ["version"]; i = 0; break; }
+            else if (a is "--help" or "-h") { args = ["help"]; i = 0; break; }
+            else return Fail($"unknown global option {a}", 125, usage: true);
+        }
+
+        using var ctx = new CliContext { RootOption = root, RunRootOption = runRoot, Debug = debug };
+        if (i >= args.Length) { HelpCommand.Print(); return 0; }
+        var name = args[i];
+        var rest = args[(i + 1)..];
+        try
+        {
+            var command = Commands.Commands.Find(name);
+            if (command is null) return Fail($"unknown command \"{name}\"", 125, usage: true);
+            if (rest.Contains("--help") || rest.Contains("-h"))
+            {
+                if (!command.HandlesHelp) { Console.Out.Write(command.Usage.TrimEnd() + "\n"); return 0; }
+            }
+            return command.Run(ctx, rest);
+        }
+        catch (Exception e)
+        {
+            ctx.Progress.Done();
+            return e switch
+            {
+                UsageException u => Fail(u.Message, 125, usage: true, command: name),
+                Engine.Drivers.CommandNotRunnableException c => Fail(c.Message, c.ExitCode),
+                KapselException or ImageException or HostPackageMissingException or SyscallException
+                    or Linux.Spawn.SpawnException => Fail(e.Message, 125, debug ? e : null),
+                _ => Fail($"internal error: {e.Message}", 125, e),
+            };
+        }
+    }
+
+    private static int Fail(string message, int code, Exception? detail = null, bool usage = false, string? command = null)
+    {
+        Console.Error.WriteLine($"kapsel: {message}");
+        if (usage) Console.Error.WriteLine($"See 'kapsel {(command is null ? "" : command + " ")}--help'.");
+        if (detail is not null && (Environment.GetEnvironmentVariable("KAPSEL_DEBUG") is not null || detail is not KapselException))
+            Console.Error.WriteLine(detail.ToString());
+        return code;
+    }
+}

@@ -1,0 +1,67 @@
+using Kapsel.Engine.Instances;
+using Kapsel.Images;
+using Kapsel.Linux.Fs;
+using Kapsel.Linux.Spawn;
+using static Kapsel.Linux.Interop.MountCalls;
+using static Kapsel.Linux.Interop.NamespaceCalls;
+
+namespace Kapsel.Engine.Drivers;
+
+/// <summary>
+/// The chroot level: chroot(2) into the image's root, in the host's namespaces, as an admin
+/// would by hand. The image stays pristine: the instance writes to an overlayfs upper dir. The
+/// overlay and the /proc, /sys, /dev binds are made in a private mount namespace of the child
+/// only, so they vanish with it and nothing leaks onto the host. No other isolation is added:
+/// processes, network, users and root privileges are the host's.
+/// </summary>
+public sealed class ChrootDriver(KapselPaths paths) : IInstanceDriver
+{
+    public InstanceLevel Level => InstanceLevel.Chroot;
+
+    public const string Warning =
+        "the chroot level isolates only the filesystem view: processes, network, IPC, users and root privileges are the host's (meant for debugging and tests)";
+
+    public IsolationProfile Isolation { get; } = new(
+        Filesystem: true, Processes: false, Network: false, Users: false, Ipc: false, Hostname: false,
+        ResourceLimits: false, Kernel: false, Summary: "filesystem view only; root in a chroot is root on the host");
+
+    private string Dir(Instance i) => paths.InstanceDir(i.Id);
+
+    public void Create(Instance instance, LocalImage image)
+    {
+        foreach (var sub in new[] { "upper", "work", "rootfs" })
+            Directory.CreateDirectory(Path.Combine(Dir(instance), sub));
+    }
+
+    public IInstanceProcess Start(Instance instance, LocalImage image, InstanceStdio stdio)
+    {
+        var dir = Dir(instance);
+        var upper = Path.Combine(dir, "upper");
+        var rootfs = Path.Combine(dir, "rootfs");
+        foreach (var p in new[] { image.RootfsPath, upper, dir })
+            if (p.IndexOfAny([',', ':']) >= 0) throw new KapselException($"path \"{p}\" contains ',' or ':' which overlayfs options cannot express");
+
+        var executable = ExecutableResolver.Resolve([upper, image.RootfsPath], instance.Command[0], instance.Env);
+        var plan = new SpawnPlan { CloneFlags = CLONE_NEWNS };
+        try
+        {
+            plan.Mount(null, "/", null, MS_REC | MS_PRIVATE)
+                .Mount("overlay", rootfs, "overlay", 0, $"lowerdir={image.RootfsPath},upperdir={upper},workdir={Path.Combine(dir, "work")}");
+            foreach (var hostDir in new[] { "/proc", "/sys", "/dev" })
+            {
+                plan.Mkdir(rootfs + hostDir, optional: true);
+                plan.Mount(hostDir, rootfs + hostDir, null, MS_BIND | MS_REC);
+            }
+            plan.Chroot(rootfs).Chdir(instance.WorkingDir);
+            plan.Dup(stdio.Stdin, 0).Dup(stdio.Stdout, 1).Dup(stdio.Stderr, 2).CloseOnExecFrom(3);
+            plan.Execve(executable, instance.Command, instance.Env);
+            var child = Spawner.Spawn(plan);
+            try { child.WaitForExec(); }
+            catch { child.Dispose(); throw; }
+            return new SpawnedInstanceProcess(child);
+        }
+        finally { plan.Dispose(); }
+    }
+
+    public void Delete(Instance instance) => ImageStore.DeleteTree(Dir(instance));
+}

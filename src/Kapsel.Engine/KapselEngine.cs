@@ -1,0 +1,51 @@
+using Kapsel.Engine.Drivers;
+using Kapsel.Engine.Instances;
+using Kapsel.Engine.State;
+using Kapsel.Images;
+
+namespace Kapsel.Engine;
+
+/// <summary>
+/// The engine: paths, the state store, images and the level drivers. The CLI runs it in-process
+/// (daemonless); `kapsel serve` will host the same object.
+/// </summary>
+public sealed class KapselEngine : IDisposable
+{
+    private StateStore? _store;
+
+    public KapselPaths Paths { get; }
+    public ImageStore Images { get; }
+
+    public KapselEngine(KapselPaths paths)
+    {
+        Paths = paths;
+        Images = new ImageStore(paths.Images);
+    }
+
+    /// <summary>Opened on first use, so commands that need no state stay fast.</summary>
+    public StateStore Store => _store ??= new StateStore(Paths.Database);
+
+    public InstanceRepository Instances => new(Store);
+
+    public IInstanceDriver Driver(InstanceLevel level) => level switch
+    {
+        InstanceLevel.Chroot => new ChrootDriver(Paths),
+        _ => throw new KapselException($"the {Instance.LevelName(level)} level is not available yet in this build of Kapsel"),
+    };
+
+    /// <summary>Removes a stopped instance (or a running one with force: it is killed first).</summary>
+    public void Remove(Instance instance, bool force)
+    {
+        if (instance.State == InstanceState.Running && instance.Pid is { } pid && ProcessIsAlive(pid))
+        {
+            if (!force) throw new KapselException($"instance {instance.Name} is running; stop it first or use --force");
+            Linux.Interop.ProcessCalls.Kill(pid, Linux.Interop.ProcessCalls.SIGKILL);
+        }
+        Driver(instance.Level).Delete(instance);
+        Instances.Remove(instance.Id);
+    }
+
+    private static bool ProcessIsAlive(int pid) => Directory.Exists($"/proc/{pid}");
+
+    public void Dispose() => _store?.Dispose();
+}
