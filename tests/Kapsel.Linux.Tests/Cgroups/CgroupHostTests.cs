@@ -73,6 +73,40 @@ public sealed class CgroupHostTests : IDisposable
     }
 
     [Fact]
+    public void UpdatesMemoryAndSwapInEitherDirection()
+    {
+        var cgroup = Create(new CgroupResources { Memory = new MemoryResources { Limit = 64 * MiB, Swap = 64 * MiB } });
+        // Raising needs memory+swap first, lowering needs the memory limit first (v1 keeps memory ≤ memsw).
+        cgroup.Apply(new CgroupResources { Memory = new MemoryResources { Limit = 128 * MiB, Swap = 256 * MiB } });
+        Assert.Equal((ulong)(128 * MiB), cgroup.Stats().Memory!.Usage.Limit);
+        cgroup.Apply(new CgroupResources { Memory = new MemoryResources { Limit = 32 * MiB, Swap = 32 * MiB } });
+        var memory = cgroup.Stats().Memory!;
+        Assert.Equal((ulong)(32 * MiB), memory.Usage.Limit);
+        if (memory.Swap is { } swap) Assert.Equal(_layout.Mode == CgroupLayoutMode.Unified ? 0UL : (ulong)(32 * MiB), swap.Limit);
+    }
+
+    [Fact]
+    public void WorksOnAPureV1View()
+    {
+        // The same host seen without its cgroup2 mount: CgroupV1 alone.
+        var legacyOnly = string.Join("\n", File.ReadAllLines("/proc/self/mountinfo").Where(l => l.Contains(" - cgroup ")));
+        if (legacyOnly.Length == 0) return;
+        var layout = CgroupLayout.Parse(legacyOnly, File.ReadAllText("/proc/self/cgroup"), _ => null);
+        Assert.Equal(CgroupLayoutMode.Legacy, layout.Mode);
+        var cgroup = Cgroup.Create(_name, new CgroupResources { Pids = new PidsResources(8) }, out _, layout);
+        _cgroups.Add(cgroup);
+        Assert.IsType<CgroupV1>(cgroup);
+        Assert.DoesNotContain("unified", cgroup.Directories.Keys);
+        using var process = TestProcess.Start(["/bin/sleep", "30"]);
+        cgroup.AddProcess(process.Pid);
+        process.Release();
+        Assert.Equal([process.Pid], cgroup.Pids());
+        Assert.Equal(8UL, cgroup.Stats().Pids!.Limit);
+        cgroup.Delete(killProcesses: true);
+        Assert.False(cgroup.Exists);
+    }
+
+    [Fact]
     public void WarnsAboutControllersThatAreNotMounted()
     {
         Create(new CgroupResources { Network = new NetworkResources { ClassId = 0x100001 } }, out var warnings);
