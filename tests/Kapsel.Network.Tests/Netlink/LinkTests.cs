@@ -28,21 +28,40 @@ public sealed class LinkTests : IDisposable
         Assert.Equal(1400, link.Mtu);
         Assert.False(link.IsUp);
 
+        var hostSide = _net.LinkName();
+        var peer = _net.LinkName();
+        _rtnl.CreateVeth(hostSide, peer);
+
+        // Other work on this host may add or remove links between the two snapshots:
+        // compare every link both listings hold, and require ours in both.
         var listed = _rtnl.ListLinks();
+        var fromIp = Shell.IpJson(null, "-d", "link", "show").EnumerateArray()
+            .ToDictionary(j => j.GetProperty("ifname").GetString()!);
         Assert.Contains(listed, l => l.Name == "lo" && l.Kind is null && l.Index == 1);
-        var fromIp = Shell.IpJson(null, "-d", "link", "show").EnumerateArray().ToList();
-        Assert.Equal(fromIp.Select(j => j.GetProperty("ifname").GetString()).Order(), listed.Select(l => l.Name).Order());
-        foreach (var j in fromIp)
+        foreach (var ours in new[] { bridge, hostSide, peer })
         {
-            var mine = listed.Single(l => l.Name == j.GetProperty("ifname").GetString());
+            Assert.Contains(listed, l => l.Name == ours);
+            Assert.True(fromIp.ContainsKey(ours));
+        }
+        var compared = 0;
+        foreach (var mine in listed)
+        {
+            if (!fromIp.TryGetValue(mine.Name, out var j)) continue;
+            compared++;
             Assert.Equal(j.GetProperty("ifindex").GetInt32(), mine.Index);
             Assert.Equal(j.GetProperty("mtu").GetInt32(), mine.Mtu);
             Assert.Equal(j.GetProperty("operstate").GetString(), mine.OperState);
-            if (j.TryGetProperty("address", out var mac) && mine.MacAddress is { } m && m.GetAddressBytes().Length == 6)
-                Assert.Equal(mac.GetString(), Mac(m));
+            Assert.Equal(j.TryGetProperty("master", out var master) ? master.GetString() : null,
+                mine.MasterIndex is { } m ? listed.Single(l => l.Index == m).Name : null);
+            if (j.TryGetProperty("address", out var mac) && mine.MacAddress is { } a && a.GetAddressBytes().Length == 6)
+                Assert.Equal(mac.GetString(), Mac(a));
             var kind = j.TryGetProperty("linkinfo", out var li) && li.TryGetProperty("info_kind", out var k) ? k.GetString() : null;
             Assert.Equal(kind, mine.Kind);
+            if (mine.Name != "lo" && mine.Name != bridge) continue; // only links that surely still exist
+            var stats = Shell.IpJson(null, "-s", "link", "show", "dev", mine.Name)[0];
+            Assert.True(stats.GetProperty("stats64").GetProperty("rx").GetProperty("bytes").GetUInt64() >= mine.Statistics!.RxBytes);
         }
+        Assert.True(compared >= 4);
     }
 
     [Fact]
