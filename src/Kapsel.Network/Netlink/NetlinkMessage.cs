@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Kapsel.Network.Netlink;
@@ -30,12 +31,12 @@ internal readonly record struct NetlinkMessage(ushort Type, ushort Flags, uint S
     /// <summary>Reads the fixed family header at the start of the payload.</summary>
     public T Header<T>() where T : unmanaged
     {
-        var size = Marshal.SizeOf<T>();
+        var size = Unsafe.SizeOf<T>();
         if (Payload.Length < size) throw new InvalidDataException($"netlink message type {Type} shorter than its {typeof(T).Name}");
         return MemoryMarshal.Read<T>(Payload.Span);
     }
 
     /// <summary>The attributes following a fixed header of type T.</summary>
     public NetlinkAttributes Attributes<T>() where T : unmanaged =>
-        NetlinkAttributes.Parse(Payload[NetlinkHeader.Align(Marshal.SizeOf<T>())..]);
+        NetlinkAttributes.Parse(Payload[NetlinkHeader.Align(Unsafe.SizeOf<T>())..]);
 }

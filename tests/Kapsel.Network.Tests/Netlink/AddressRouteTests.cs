@@ -19,13 +19,21 @@ public sealed class AddressRouteTests : IDisposable
 
     public AddressRouteTests()
     {
-        _ns = _net.Namespace();
-        _rtnl = RtNetlink.OpenInNamespace(_ns.Path);
-        _link = _net.LinkName();
-        var peer = _net.LinkName();
-        _rtnl.CreateVeth(_link, peer);
-        _rtnl.SetUp(_link);
-        _rtnl.SetUp(peer);
+        try
+        {
+            _ns = _net.Namespace();
+            _rtnl = RtNetlink.OpenInNamespace(_ns.Path);
+            _link = _net.LinkName();
+            var peer = _net.LinkName();
+            _rtnl.CreateVeth(_link, peer);
+            _rtnl.SetUp(_link);
+            _rtnl.SetUp(peer);
+        }
+        catch
+        {
+            _net.Dispose(); // xunit does not dispose a class whose constructor threw
+            throw;
+        }
     }
 
     public void Dispose()
