@@ -54,6 +54,10 @@ public sealed class RootfsPaths : IDisposable
         return Directory.Exists(host);
     }
 
+    /// <summary>An O_PATH fd of a container path (symlinks resolved inside the root); throws if absent.</summary>
+    public int OpenPath(string containerPath) =>
+        FileCalls.OpenAt2(_rootFd, containerPath.TrimStart('/') is { Length: > 0 } r ? r : ".", FileCalls.O_PATH, ResolveFlags);
+
     private int TryOpen(string relative)
     {
         try { return FileCalls.OpenAt2(_rootFd, relative, FileCalls.O_PATH, ResolveFlags); }

@@ -17,6 +17,7 @@ namespace Kapsel.Oci.Spec;
 [JsonSerializable(typeof(List<ContainerListEntry>))]
 [JsonSerializable(typeof(PersistedState))]
 [JsonSerializable(typeof(List<int>))]
+[JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(Features))]
 [JsonSerializable(typeof(EventDocument))]

@@ -1,0 +1,60 @@
+using Kapsel.Linux.Cgroups;
+using Kapsel.Oci.Spec;
+
+namespace Kapsel.Oci.Runtime;
+
+/// <summary>Maps linux.resources / cgroupsPath onto the Kapsel.Linux cgroup manager.</summary>
+internal static class CgroupBinding
+{
+    /// <summary>The cgroup path for a container: linux.cgroupsPath, or a per-runtime default.</summary>
+    public static string PathFor(RuntimeSpec spec, string id, bool systemd)
+    {
+        var path = spec.Linux?.CgroupsPath;
+        if (systemd)
+        {
+            if (!Directory.Exists("/run/systemd/system"))
+                throw new OciException("--systemd-cgroup: systemd is not running on this host (no /run/systemd/system), so it cannot create the container's scope; run without --systemd-cgroup to use cgroupfs");
+            throw new OciException("--systemd-cgroup: creating scopes through systemd's D-Bus API is not implemented yet; run without --systemd-cgroup");
+        }
+        if (string.IsNullOrEmpty(path)) return "/kapsel-runc/" + id;
+        if (SystemdCgroupPath.IsSystemdForm(path))
+            throw new OciException($"config.json: linux.cgroupsPath: \"{path}\" is a systemd slice:prefix:name path, but --systemd-cgroup was not given");
+        return path;
+    }
+
+    public static CgroupResources Map(ResourcesSpec? r)
+    {
+        if (r is null) return new CgroupResources();
+        return new CgroupResources
+        {
+            Memory = r.Memory is { } m ? new MemoryResources
+            {
+                Limit = m.Limit, Reservation = m.Reservation, Swap = m.Swap, Kernel = m.Kernel, KernelTcp = m.KernelTcp,
+                Swappiness = m.Swappiness, DisableOomKiller = m.DisableOomKiller,
+            } : null,
+            Cpu = r.Cpu is { } c ? new CpuResources
+            {
+                Shares = c.Shares, Quota = c.Quota, Period = c.Period, Burst = c.Burst, RealtimeRuntime = c.RealtimeRuntime,
+                RealtimePeriod = c.RealtimePeriod, Cpus = string.IsNullOrEmpty(c.Cpus) ? null : c.Cpus, Mems = string.IsNullOrEmpty(c.Mems) ? null : c.Mems, Idle = c.Idle,
+            } : null,
+            Pids = r.Pids is { } p ? new PidsResources(p.Limit <= 0 ? -1 : p.Limit) : null,
+            BlockIo = r.BlockIo is { } b ? new BlockIoResources
+            {
+                Weight = b.Weight, LeafWeight = b.LeafWeight,
+                WeightDevice = b.WeightDevice?.Select(w => new BlockIoDeviceWeight(w.Major, w.Minor, w.Weight, w.LeafWeight)).ToList(),
+                ThrottleReadBpsDevice = Throttle(b.ThrottleReadBpsDevice), ThrottleWriteBpsDevice = Throttle(b.ThrottleWriteBpsDevice),
+                ThrottleReadIopsDevice = Throttle(b.ThrottleReadIopsDevice), ThrottleWriteIopsDevice = Throttle(b.ThrottleWriteIopsDevice),
+            } : null,
+            HugepageLimits = r.HugepageLimits?.Select(h => new HugepageLimit(h.PageSize, h.Limit)).ToList(),
+            Devices = r.Devices?.Select(d => new DeviceRule(d.Allow, (d.Type ?? "a")[0], d.Major, d.Minor, d.Access ?? "rwm")).ToList(),
+            Network = r.Network is { } n ? new NetworkResources
+            {
+                ClassId = n.ClassId, Priorities = n.Priorities?.Select(x => new NetworkInterfacePriority(x.Name, x.Priority)).ToList(),
+            } : null,
+            Unified = r.Unified,
+        };
+    }
+
+    private static List<BlockIoDeviceThrottle>? Throttle(List<ThrottleDeviceSpec>? list) =>
+        list?.Select(t => new BlockIoDeviceThrottle(t.Major, t.Minor, t.Rate)).ToList();
+}

@@ -1,0 +1,211 @@
+using System.Net.Sockets;
+using Kapsel.Linux;
+using Kapsel.Linux.Cgroups;
+using Kapsel.Linux.Interop;
+using Kapsel.Linux.Spawn;
+using Kapsel.Oci.Interop;
+using Kapsel.Oci.Spec;
+
+namespace Kapsel.Oci.Runtime;
+
+public sealed class CreateOptions
+{
+    public required string Id { get; init; }
+    public required string Bundle { get; init; }
+    public string? PidFile { get; init; }
+    public string? ConsoleSocket { get; init; }
+    public int PreserveFds { get; init; }
+    public bool NoPivot { get; init; }
+    public bool NoNewKeyring { get; init; }
+}
+
+/// <summary>
+/// `create`: validates the bundle, makes the state directory, exec fifo and cgroup, spawns the
+/// init (which stops at the exec fifo), runs the create-time hooks and records the state.
+/// Any failure unwinds everything through a <see cref="Revert"/>.
+/// </summary>
+public static class ContainerCreator
+{
+    /// <summary>Returns the spawned init (the caller may wait on it, as `run` does, or just dispose it).</summary>
+    public static SpawnedProcess Create(RuntimeContext ctx, CreateOptions o)
+    {
+        var warnings = new List<string>();
+        try { return CreateCore(ctx, o, warnings); }
+        finally { foreach (var w in warnings) ctx.Warn(w); }
+    }
+
+    private static SpawnedProcess CreateCore(RuntimeContext ctx, CreateOptions o, List<string> warnings)
+    {
+        StateStore.CheckId(o.Id);
+        var bundle = Path.GetFullPath(o.Bundle);
+        var configPath = Path.Combine(bundle, "config.json");
+        var spec = SpecLoader.LoadFile(configPath, warnings);
+        SpecValidator.Validate(spec, bundle, warnings);
+        if (spec.Linux!.Namespaces?.Any(n => n.Type == "mount") != true)
+            throw new OciException("config.json: linux.namespaces: a mount namespace is required (add {\"type\": \"mount\"})");
+        var process = spec.Process!;
+        if (process.Terminal && o.ConsoleSocket is null)
+            throw new OciException("config.json: process.terminal is true, but no --console-socket was given to receive the terminal");
+        var seccomp = SeccompBinding.Compile(spec.Linux.Seccomp, warnings);
+        var cgroupPath = CgroupBinding.PathFor(spec, o.Id, ctx.SystemdCgroup);
+
+        var store = ctx.Store;
+        using var revert = new Revert();
+        var fds = new List<int>();
+        try
+        {
+            var dir = store.CreateDir(o.Id);
+            revert.Add("state directory", () => store.Remove(o.Id));
+            OciCalls.MakeFifo(Path.Combine(dir, StateStore.FifoName), 0x192 /* 0622 */);
+            store.SaveConfig(o.Id, File.ReadAllText(configPath));
+
+            var cgroup = Cgroup.Create(cgroupPath, CgroupBinding.Map(spec.Linux.Resources), out var cgWarnings);
+            warnings.AddRange(cgWarnings.Select(w => "linux.resources: " + w));
+            revert.Add("cgroup", () => cgroup.Delete(killProcesses: true));
+
+            using var rootfs = new RootfsPaths(Path.IsPathRooted(spec.Root!.Path) ? spec.Root.Path : Path.Combine(bundle, spec.Root.Path));
+            var env = BuildEnv(process, o.PreserveFds, out var preserve);
+            foreach (var _ in spec.Mounts ?? []) { } // (mount targets are prepared by the plan builder)
+            var executable = ExecutableResolver.Resolve(rootfs, process.Args![0], env, process.Cwd);
+            rootfs.Resolve(process.Cwd, RootfsPaths.Create.Directory);
+
+            int Track(int fd) { fds.Add(fd); return fd; }
+            var (readyRead, readyWrite) = FileCalls.Pipe();
+            Track(readyRead); Track(readyWrite);
+            var (releaseRead, releaseWrite) = FileCalls.Pipe();
+            Track(releaseRead); Track(releaseWrite);
+            var hooks = spec.Hooks;
+            var hasCreateHooks = hooks?.Prestart is { Count: > 0 } || hooks?.CreateRuntime is { Count: > 0 } || hooks?.CreateContainer is { Count: > 0 };
+            int hookSyncRead = -1, hookSyncWrite = -1, hookReleaseRead = -1, hookReleaseWrite = -1;
+            if (hasCreateHooks)
+            {
+                (hookSyncRead, hookSyncWrite) = FileCalls.Pipe();
+                (hookReleaseRead, hookReleaseWrite) = FileCalls.Pipe();
+                Track(hookSyncRead); Track(hookSyncWrite); Track(hookReleaseRead); Track(hookReleaseWrite);
+            }
+            Socket? console = null;
+            if (process.Terminal)
+            {
+                console = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try { console.Connect(new UnixDomainSocketEndPoint(o.ConsoleSocket!)); }
+                catch (SocketException e) { console.Dispose(); throw new OciException($"--console-socket {o.ConsoleSocket}: cannot connect: {e.Message}"); }
+                revert.Add("console socket", console.Dispose);
+            }
+            var stateDirFd = Track(FileCalls.Open(dir, FileCalls.O_PATH | FileCalls.O_DIRECTORY));
+            var joins = new Dictionary<string, int>();
+            var joinPid = -1;
+            foreach (var ns in spec.Linux.Namespaces!.Where(n => !string.IsNullOrEmpty(n.Path)))
+            {
+                var fd = Track(FileCalls.Open(ns.Path!, FileCalls.O_RDONLY));
+                if (ns.Type == "pid") joinPid = fd; else joins[ns.Type] = fd;
+            }
+
+            var cgroupDirs = cgroup.Directories;
+            var input = new InitPlanInput
+            {
+                Spec = spec, Bundle = bundle, Rootfs = rootfs, Executable = executable, Env = env,
+                NoPivot = o.NoPivot, NoNewKeyring = o.NoNewKeyring, PreserveFds = preserve,
+                StateDirFd = stateDirFd, ReadyWriteFd = readyWrite, ReleaseReadFd = releaseRead,
+                HookSyncWriteFd = hookSyncWrite, HookReleaseReadFd = hookReleaseRead,
+                ConsoleSocketFd = console is null ? -1 : (int)console.Handle,
+                JoinFds = joins, JoinPidFd = joinPid, Seccomp = seccomp, CgroupDirectories = cgroupDirs, Warnings = warnings,
+            };
+            using var plan = new InitPlanBuilder(input).Build();
+            var child = Spawner.Spawn(plan);
+            revert.Add("container process", () =>
+            {
+                child.Signal(ProcessCalls.SIGKILL);
+                child.Wait();
+                child.Dispose();
+            });
+            foreach (var fd in new[] { readyWrite, releaseRead, hookSyncWrite, hookReleaseRead })
+            {
+                FileCalls.Close(fd);
+                fds.Remove(fd);
+            }
+            console?.Dispose();
+
+            cgroup.AddProcess(child.Pid);
+            SetOomScoreAdj(child.Pid, process.OomScoreAdj, warnings);
+            FileCalls.WriteAll(releaseWrite, "1"u8);
+
+            var state = new PersistedState
+            {
+                Id = o.Id, Bundle = bundle, Rootfs = rootfs.Root, Pid = child.Pid,
+                Created = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffK"),
+                Annotations = spec.Annotations, CgroupPaths = new Dictionary<string, string>(cgroupDirs), SystemdCgroup = ctx.SystemdCgroup,
+                Owner = "root",
+            };
+            if (hasCreateHooks)
+            {
+                child.WaitForReady(hookSyncRead);
+                var doc = StateDocument(state, "creating");
+                HookRunner.Run(hooks!.Prestart, "prestart", doc);
+                HookRunner.Run(hooks.CreateRuntime, "createRuntime", doc);
+                HookRunner.Run(hooks.CreateContainer, "createContainer", doc);
+                FileCalls.WriteAll(hookReleaseWrite, "1"u8);
+            }
+            child.WaitForReady(readyRead);
+
+            state.PidStartTime = ProcessInfo.Read(child.Pid)?.StartTime ?? throw new OciException("the container process vanished during create");
+            store.Save(state);
+            if (o.PidFile is not null) WritePidFile(o.PidFile, child.Pid);
+            revert.Commit();
+            return child;
+        }
+        catch (SpawnException e)
+        {
+            throw new OciException($"container init failed: {e.Message}", e.AtExec ? e.ShellExitCode : 1, e);
+        }
+        catch (CgroupException e)
+        {
+            throw new OciException($"cgroup {cgroupPath}: {e.Message}", inner: e);
+        }
+        finally
+        {
+            foreach (var fd in fds) FileCalls.Close(fd);
+            foreach (var f in revert.Failures) warnings.Add(f);
+        }
+    }
+
+    /// <summary>process.env, plus LISTEN_FDS passthrough (socket activation) which also extends --preserve-fds.</summary>
+    internal static List<string> BuildEnv(ProcessSpec process, int preserveFds, out int preserve)
+    {
+        var env = new List<string>(process.Env ?? []);
+        preserve = preserveFds;
+        if (Environment.GetEnvironmentVariable("LISTEN_FDS") is { } listen && int.TryParse(listen, out var n) && n > 0)
+        {
+            preserve = Math.Max(preserve, n);
+            env.RemoveAll(e => e.StartsWith("LISTEN_FDS=", StringComparison.Ordinal) || e.StartsWith("LISTEN_PID=", StringComparison.Ordinal));
+            env.Add($"LISTEN_FDS={n}");
+            env.Add("LISTEN_PID=1");
+        }
+        return env;
+    }
+
+    /// <summary>HOST.md: without CAP_SYS_RESOURCE oom_score_adj cannot go below the runtime's own value: clamp and say so.</summary>
+    internal static void SetOomScoreAdj(int pid, int? requested, List<string> warnings)
+    {
+        if (requested is not { } value) return;
+        try { FileCalls.WriteFile($"/proc/{pid}/oom_score_adj", value.ToString()); }
+        catch (SyscallException e) when (e.Errno is Errnos.EACCES or Errnos.EPERM)
+        {
+            var own = int.Parse(File.ReadAllText("/proc/self/oom_score_adj").Trim());
+            warnings.Add($"process.oomScoreAdj: {value} is below this runtime's own {own}, and lowering it needs CAP_SYS_RESOURCE; clamped to {own}");
+            FileCalls.WriteFile($"/proc/{pid}/oom_score_adj", own.ToString());
+        }
+    }
+
+    internal static void WritePidFile(string path, int pid)
+    {
+        var full = Path.GetFullPath(path);
+        var tmp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp");
+        File.WriteAllText(tmp, pid.ToString());
+        File.Move(tmp, full, overwrite: true);
+    }
+
+    public static ContainerStateDocument StateDocument(PersistedState s, string status) => new()
+    {
+        Id = s.Id, Status = status, Pid = status == "stopped" ? 0 : s.Pid, Bundle = s.Bundle, Annotations = s.Annotations,
+    };
+}

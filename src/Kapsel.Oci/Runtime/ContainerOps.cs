@@ -1,0 +1,152 @@
+using Kapsel.Linux;
+using Kapsel.Linux.Cgroups;
+using Kapsel.Linux.Interop;
+using Kapsel.Oci.Spec;
+
+namespace Kapsel.Oci.Runtime;
+
+/// <summary>The lifecycle operations after create: start, kill, delete, and status lookups.</summary>
+public static class ContainerOps
+{
+    public static (PersistedState State, ContainerStatus Status) Load(RuntimeContext ctx, string id)
+    {
+        var store = ctx.Store;
+        var state = store.Load(id);
+        return (state, LiveStatus.Of(store, state));
+    }
+
+    public static ICgroup? CgroupOf(PersistedState state)
+    {
+        if (state.CgroupPaths is not { Count: > 0 } paths) return null;
+        try { return Cgroup.Open(paths); }
+        catch (Exception e) when (e is CgroupException or ArgumentException) { return null; }
+    }
+
+    /// <summary>`start`: startContainer hooks, then release the init by reading the exec fifo; poststart hooks after.</summary>
+    public static void Start(RuntimeContext ctx, string id)
+    {
+        var store = ctx.Store;
+        using var _ = store.Lock(id);
+        var (state, status) = Load(ctx, id);
+        if (status != ContainerStatus.Created)
+            throw new OciException($"cannot start container \"{id}\": it is {LiveStatus.Name(status)}, not created");
+        var spec = store.LoadConfig(id);
+        var warnings = new List<string>();
+        HookRunner.Run(spec?.Hooks?.StartContainer, "startContainer", ContainerCreator.StateDocument(state, "created"));
+        var fifo = Path.Combine(store.DirOf(id), StateStore.FifoName);
+        // Non-blocking open: a blocking one would hang forever if the init died before opening its end.
+        var fd = FileCalls.Open(fifo, FileCalls.O_RDONLY | FileCalls.O_NONBLOCK);
+        try
+        {
+            Span<byte> b = stackalloc byte[1];
+            while (true)
+            {
+                Span<FileCalls.PollFd> p = stackalloc FileCalls.PollFd[1];
+                p[0] = new FileCalls.PollFd { Fd = fd, Events = FileCalls.POLLIN };
+                FileCalls.Poll(p, 100);
+                if ((p[0].Revents & FileCalls.POLLIN) != 0)
+                {
+                    try { if (FileCalls.Read(fd, b) == 1) break; }
+                    catch (SyscallException e) when (e.Errno == Errnos.EAGAIN) { }
+                }
+                if (!ProcessInfo.IsSame(state.Pid, state.PidStartTime))
+                    throw new OciException($"cannot start container \"{id}\": its process exited before start");
+            }
+        }
+        finally { FileCalls.Close(fd); }
+        File.Delete(fifo);
+        HookRunner.Run(spec?.Hooks?.Poststart, "poststart", ContainerCreator.StateDocument(state, "running"), warnings);
+        foreach (var w in warnings) ctx.Warn(w);
+    }
+
+    public static void Kill(RuntimeContext ctx, string id, int signal, bool all)
+    {
+        var (state, status) = Load(ctx, id);
+        if (status is ContainerStatus.Stopped or ContainerStatus.Creating)
+            throw new OciException($"cannot kill container \"{id}\": it is {LiveStatus.Name(status)}");
+        if (all && CgroupOf(state) is { } cg)
+        {
+            cg.KillAll(signal);
+            if (status == ContainerStatus.Paused && signal == ProcessCalls.SIGKILL) cg.Thaw();
+            return;
+        }
+        SignalInit(state, signal);
+    }
+
+    /// <summary>Signals the init through a pidfd opened after checking the start time, so a reused pid is never hit.</summary>
+    internal static bool SignalInit(PersistedState state, int signal)
+    {
+        int pidfd;
+        try { pidfd = ProcessCalls.PidfdOpen(state.Pid); }
+        catch (SyscallException e) when (e.Errno == Errnos.ESRCH) { return false; }
+        try
+        {
+            if (!ProcessInfo.IsSame(state.Pid, state.PidStartTime)) return false;
+            ProcessCalls.PidfdSendSignal(pidfd, signal);
+            return true;
+        }
+        catch (SyscallException e) when (e.Errno == Errnos.ESRCH) { return false; }
+        finally { FileCalls.Close(pidfd); }
+    }
+
+    /// <summary>Waits until the init is gone (pidfd becomes readable on exit).</summary>
+    internal static bool WaitGone(PersistedState state, int timeoutMs)
+    {
+        var deadline = Environment.TickCount64 + timeoutMs;
+        while (ProcessInfo.IsSame(state.Pid, state.PidStartTime))
+        {
+            if (Environment.TickCount64 > deadline) return false;
+            Thread.Sleep(5);
+        }
+        return true;
+    }
+
+    public static void Delete(RuntimeContext ctx, string id, bool force)
+    {
+        var store = ctx.Store;
+        StateStore.CheckId(id);
+        if (!Directory.Exists(store.DirOf(id)))
+        {
+            if (force) return; // runc: deleting a missing container with --force succeeds
+            throw new OciException($"container \"{id}\" does not exist");
+        }
+        using var _ = store.Lock(id);
+        if (!store.Exists(id))
+        {
+            // A create that died half-way: nothing but the directory is left.
+            store.Remove(id);
+            return;
+        }
+        var (state, status) = Load(ctx, id);
+        if (status is ContainerStatus.Running or ContainerStatus.Paused && !force)
+            throw new OciException($"cannot delete container \"{id}\" that is not stopped: {LiveStatus.Name(status)} (use --force)");
+        var cgroup = CgroupOf(state);
+        if (status != ContainerStatus.Stopped)
+        {
+            if (cgroup is not null) { try { cgroup.KillAll(ProcessCalls.SIGKILL); } catch (Exception e) { ctx.DebugLog(e.Message); } }
+            SignalInit(state, ProcessCalls.SIGKILL);
+            if (status == ContainerStatus.Paused) cgroup?.Thaw();
+            if (!WaitGone(state, 10_000)) throw new OciException($"container \"{id}\": process {state.Pid} did not exit after SIGKILL");
+        }
+        if (cgroup is not null)
+        {
+            try { cgroup.Delete(killProcesses: true); }
+            catch (Exception e) { ctx.Warn($"cgroup cleanup for \"{id}\": {e.Message}"); }
+        }
+        var spec = store.LoadConfig(id);
+        var warnings = new List<string>();
+        HookRunner.Run(spec?.Hooks?.Poststop, "poststop", ContainerCreator.StateDocument(state, "stopped"), warnings);
+        foreach (var w in warnings) ctx.Warn(w);
+        store.Remove(id);
+    }
+
+    public static ContainerStateDocument StateOf(RuntimeContext ctx, string id)
+    {
+        var (state, status) = Load(ctx, id);
+        var doc = ContainerCreator.StateDocument(state, LiveStatus.Name(status));
+        doc.Rootfs = state.Rootfs;
+        doc.Created = state.Created;
+        doc.Owner = state.Owner;
+        return doc;
+    }
+}
