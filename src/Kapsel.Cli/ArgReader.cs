@@ -7,7 +7,22 @@ namespace Kapsel.Cli;
 /// </summary>
 public sealed class ArgReader(IReadOnlyList<string> args)
 {
-    private readonly List<string> _args = [.. args];
+    private readonly List<string> _args = ExpandShortFlags(args);
+
+    /// <summary>"-aq" → "-a", "-q" (docker habit), up to "--".</summary>
+    private static List<string> ExpandShortFlags(IReadOnlyList<string> args)
+    {
+        var result = new List<string>();
+        var ended = false;
+        foreach (var a in args)
+        {
+            ended |= a == "--";
+            if (!ended && a.Length > 2 && a[0] == '-' && a[1] != '-' && a.Skip(1).All(char.IsAsciiLetter))
+                result.AddRange(a.Skip(1).Select(c => "-" + c));
+            else result.Add(a);
+        }
+        return result;
+    }
 
     public bool Help => _args.Contains("--help") || _args.Contains("-h");
 

@@ -78,7 +78,7 @@ public static class CompareCommand
             }
             times.Sort();
             var probe = Probe(runner, level, devNull);
-            var hostNs = Namespaces.ToDictionary(n => n, n => File.ResolveLinkTarget($"/proc/self/ns/{n}", false)?.ToString() ?? "");
+            var hostNs = Namespaces.ToDictionary(n => n, n => new FileInfo($"/proc/self/ns/{n}").LinkTarget ?? "");
             var shared = Namespaces.Where(n => probe.TryGetValue(n, out var v) && v == hostNs[n]).ToList();
             var rootIsHostRoot = probe.GetValueOrDefault("uid") == "0" && shared.Contains("user");
             return new LevelReport(name, times[times.Count / 2], shared, rootIsHostRoot, driver.Isolation.Summary);
