@@ -34,7 +34,11 @@ internal static class BpfInterpreter
         Assert.Equal(Bpf.RET, program[^1].Code & 0x07);
     }
 
-    public static uint Run(BpfInstruction[] program, uint nr, uint arch, ReadOnlySpan<ulong> args = default, ulong ip = 0)
+    public static uint Run(BpfInstruction[] program, uint nr, uint arch, ReadOnlySpan<ulong> args = default, ulong ip = 0) =>
+        Run(program, nr, arch, args, out _, ip);
+
+    /// <summary>Runs the program; <paramref name="executed"/> is how many instructions the decision took.</summary>
+    public static uint Run(BpfInstruction[] program, uint nr, uint arch, ReadOnlySpan<ulong> args, out int executed, ulong ip = 0)
     {
         Span<byte> data = stackalloc byte[(int)Bpf.SeccompDataSize];
         BitConverter.TryWriteBytes(data, nr);
@@ -45,7 +49,7 @@ internal static class BpfInterpreter
         uint a = 0, x = 0;
         Span<uint> mem = stackalloc uint[16];
         var pc = 0;
-        for (var steps = 0; steps <= program.Length; steps++)
+        for (executed = 1; executed <= program.Length; executed++)
         {
             var insn = program[pc++];
             var k = insn.K;
