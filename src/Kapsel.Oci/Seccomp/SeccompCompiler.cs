@@ -108,10 +108,11 @@ public static class SeccompCompiler
                 : [new SeccompRule(conditions, action)];
             var expandedList = expanded.ToList();
 
-            if (entry.Names.Count == 0) warnings.Add($"{field} names no syscall: ignored");
-            for (var n = 0; n < entry.Names.Count; n++)
+            var names = entry.Names ?? [];
+            if (names.Count == 0) warnings.Add($"{field} names no syscall: ignored");
+            for (var n = 0; n < names.Count; n++)
             {
-                var name = entry.Names[n];
+                var name = names[n];
                 if (string.IsNullOrEmpty(name)) throw new SeccompProfileException($"{field}.names[{n}]", "empty syscall name");
                 // runc refuses this: the notify fd is handed over with write(2) after the filter is in place.
                 if (action.IsNotify && name == "write")

@@ -31,6 +31,9 @@ public sealed class DefaultSeccompProfileTests(ITestOutputHelper output)
         var (_, all, _) = Build("CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "CAP_SYS_BOOT", "CAP_SYS_MODULE", "CAP_SYS_TIME");
         output.WriteLine($"default profile, Docker capabilities: {compiled.InstructionCount} instructions");
         output.WriteLine($"default profile, privileged capabilities: {all.InstructionCount} instructions");
+        var nativeOnly = DefaultSeccompProfile.Create(DockerCapabilities);
+        nativeOnly.Architectures = ["SCMP_ARCH_X86_64"];
+        output.WriteLine($"default profile, x86-64 only: {SeccompCompiler.Compile(nativeOnly).InstructionCount} instructions");
         var program = SeccompCompilerTests.Program(compiled);
         var paths = SyscallTables.X86_64.Names.Select(name =>
         {
