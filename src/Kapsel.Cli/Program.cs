@@ -19,6 +19,11 @@ public static class Program
         // HOST.md: SIGCHLD must be SIG_DFL; we only ever wait for specific pids/pidfds.
         ProcessCalls.ResetChildSignal();
 
+        // Called as kapsel-runc (a symlink Podman, containerd or Docker were pointed at), or as
+        // `kapsel oci ...`: the runc-compatible OCI runtime.
+        if (InvokedAs() == "kapsel-runc") return Kapsel.Oci.OciMain.Run(args);
+        if (args.Length > 0 && args[0] == "oci") return Kapsel.Oci.OciMain.Run(args[1..]);
+
         var globals = new List<string>();
         var i = 0;
         string? root = null, runRoot = null;
@@ -63,6 +68,18 @@ public static class Program
                 _ => Fail($"internal error: {e.Message}", 125, e),
             };
         }
+    }
+
+    /// <summary>argv[0]'s file name as the caller typed it (Environment.ProcessPath resolves symlinks).</summary>
+    private static string InvokedAs()
+    {
+        try
+        {
+            var cmdline = File.ReadAllBytes("/proc/self/cmdline");
+            var end = Array.IndexOf(cmdline, (byte)0);
+            return Path.GetFileName(System.Text.Encoding.UTF8.GetString(cmdline, 0, end < 0 ? cmdline.Length : end));
+        }
+        catch (IOException) { return "kapsel"; }
     }
 
     private static int Fail(string message, int code, Exception? detail = null, bool usage = false, string? command = null)

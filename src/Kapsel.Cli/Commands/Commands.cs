@@ -16,6 +16,7 @@ public static class Commands
         SetupCommand.Definition,
         CompareCommand.Definition,
         VersionCommand.Definition,
+        DebugCommand.Definition,
         HelpCommand.Definition,
     ];
 

@@ -28,6 +28,8 @@ public static class HelpCommand
             Console.Out.Write($"  {c.Names[0],-10} {c.Summary}\n");
         Console.Out.Write("""
 
+              oci        The runc-compatible OCI runtime (also installed as kapsel-runc)
+
             Global options:
               --root DIR       persistent state (default /var/lib/kapsel, or $KAPSEL_ROOT)
               --run-root DIR   runtime state (default /run/kapsel, or ROOT/run with --root, or $KAPSEL_RUN_ROOT)

@@ -1,0 +1,18 @@
+#!/bin/bash
+# Kapsel's test suite, as root (or with sudo): installs what the tests need, builds the kapsel
+# binary (NativeAOT), then runs every xunit project. Ends with "N passed, N failed, N skipped".
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/install-deps.sh
+./kapsel version >/dev/null
+mkdir -p .build
+set +e
+dotnet test Kapsel.slnx --logger "console;verbosity=normal" "$@" 2>&1 | tee .build/test.log
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole run, summed over the test assemblies.
+awk '/(Passed|Failed)! +- +Failed:/ {
+        gsub(",", ""); for (i = 1; i <= NF; i++) {
+            if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' .build/test.log
+exit "$status"
