@@ -46,7 +46,8 @@ internal static class CgroupBinding
                 ThrottleReadIopsDevice = Throttle(b.ThrottleReadIopsDevice), ThrottleWriteIopsDevice = Throttle(b.ThrottleWriteIopsDevice),
             } : null,
             HugepageLimits = r.HugepageLimits?.Select(h => new HugepageLimit(h.PageSize, h.Limit)).ToList(),
-            Devices = r.Devices?.Select(d => new DeviceRule(d.Allow, (d.Type ?? "a")[0], d.Major, d.Minor, d.Access ?? "rwm")).ToList(),
+            Devices = r.Devices is null ? null
+                : r.Devices.Select(d => new DeviceRule(d.Allow, (d.Type ?? "a")[0], d.Major, d.Minor, d.Access ?? "rwm")).Concat(DefaultAllowedDevices).ToList(),
             Network = r.Network is { } n ? new NetworkResources
             {
                 ClassId = n.ClassId, Priorities = n.Priorities?.Select(x => new NetworkInterfacePriority(x.Name, x.Priority)).ToList(),
@@ -54,6 +55,17 @@ internal static class CgroupBinding
             Unified = r.Unified,
         };
     }
+
+    /// <summary>
+    /// The devices every container gets (as runc): appended after the config's rules so a leading
+    /// deny-all does not leave the container without /dev/null, /dev/tty or its ptys.
+    /// </summary>
+    public static readonly DeviceRule[] DefaultAllowedDevices =
+    [
+        new(true, 'c', 1, 3, "rwm"), new(true, 'c', 1, 5, "rwm"), new(true, 'c', 1, 7, "rwm"), new(true, 'c', 1, 8, "rwm"),
+        new(true, 'c', 1, 9, "rwm"), new(true, 'c', 5, 0, "rwm"), new(true, 'c', 5, 1, "rwm"), new(true, 'c', 5, 2, "rwm"),
+        new(true, 'c', 136, -1, "rwm"), new(true, 'c', 10, 200, "rwm"),
+    ];
 
     private static List<BlockIoDeviceThrottle>? Throttle(List<ThrottleDeviceSpec>? list) =>
         list?.Select(t => new BlockIoDeviceThrottle(t.Major, t.Minor, t.Rate)).ToList();

@@ -39,9 +39,9 @@ public static class ContainerOps
         try
         {
             Span<byte> b = stackalloc byte[1];
+            Span<FileCalls.PollFd> p = stackalloc FileCalls.PollFd[1];
             while (true)
             {
-                Span<FileCalls.PollFd> p = stackalloc FileCalls.PollFd[1];
                 p[0] = new FileCalls.PollFd { Fd = fd, Events = FileCalls.POLLIN };
                 FileCalls.Poll(p, 100);
                 if ((p[0].Revents & FileCalls.POLLIN) != 0)
