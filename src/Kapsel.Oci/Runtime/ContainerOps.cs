@@ -132,6 +132,10 @@ public static class ContainerOps
         {
             try { cgroup.Delete(killProcesses: true); }
             catch (Exception e) { ctx.Warn($"cgroup cleanup for \"{id}\": {e.Message}"); }
+            // The default parent (/kapsel-runc) goes with its last container; rmdir fails harmlessly while others remain.
+            foreach (var dir in state.CgroupPaths!.Values)
+                if (Path.GetDirectoryName(dir) is { } parent && Path.GetFileName(parent) == "kapsel-runc")
+                    try { Directory.Delete(parent); } catch (IOException) { }
         }
         var spec = store.LoadConfig(id);
         var warnings = new List<string>();
