@@ -23,8 +23,10 @@ public sealed class ForegroundRunner(KapselEngine engine)
         if (request.Name is { } n && !InstanceNames.IsValid(n))
             throw new KapselException($"invalid instance name \"{n}\": use letters, digits, '_', '.', '-', starting with a letter or digit");
 
+        Trace.Mark("run: start");
         var driver = engine.Driver(request.Level);
         var image = engine.Images.Resolve(ImageReference.Parse(request.Image), progress);
+        Trace.Mark("image resolved");
         var instance = new Instance
         {
             Id = InstanceNames.NewId(),
@@ -40,12 +42,16 @@ public sealed class ForegroundRunner(KapselEngine engine)
         };
 
         var repo = engine.Instances;
+        Trace.Mark("state store open");
         repo.Add(instance);
+        Trace.Mark("instance recorded");
         IInstanceProcess process;
         try
         {
             driver.Create(instance, image);
+            Trace.Mark("instance created");
             process = driver.Start(instance, image, stdio ?? new InstanceStdio());
+            Trace.Mark("process started (exec done)");
         }
         catch (Exception e)
         {
@@ -62,11 +68,13 @@ public sealed class ForegroundRunner(KapselEngine engine)
             instance.Pid = process.Pid;
             instance.Started = DateTimeOffset.UtcNow;
             repo.Update(instance);
+            Trace.Mark("state: running");
 
             ExitStatus status;
             using (stdio is null ? ForwardSignals(process) : null)
                 status = process.Wait();
 
+            Trace.Mark("process exited");
             instance.State = InstanceState.Stopped;
             instance.ExitCode = status.Code;
             instance.Finished = DateTimeOffset.UtcNow;
@@ -76,6 +84,7 @@ public sealed class ForegroundRunner(KapselEngine engine)
                 repo.Remove(instance.Id);
             }
             else repo.Update(instance);
+            Trace.Mark("instance cleaned up");
             return status.Code;
         }
     }

@@ -10,7 +10,7 @@ namespace Kapsel.Engine.State;
 public sealed class StateStore : IDisposable
 {
     private const int SchemaVersion = 1;
-    private const int SqliteDbConfigNoCheckpointOnClose = 1010;
+    private const int SqliteDbConfigNoCheckpointOnClose = 1006; // SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE
     private readonly SqliteConnection _connection;
 
     public StateStore(string databasePath)
