@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh
 ./kapsel version >/dev/null
+# Built-in images the integration tests share, made here (network to the apt mirror is setup,
+# like apt-get) so the tests themselves never leave this machine.
+./kapsel --root "$PWD/.build/test-images" setup --debian
 mkdir -p .build
 set +e
 dotnet test Kapsel.slnx --logger "console;verbosity=normal" "$@" 2>&1 | tee .build/test.log

@@ -25,9 +25,10 @@ public sealed class StateStore : IDisposable
         }.ToString());
         _connection.Open();
         // Keep the WAL file between kapsel processes: no checkpoint (and its fsyncs) on every
-        // close and no WAL re-creation on every open; SQLite still checkpoints when it grows.
+        // close and no WAL re-creation on every open. SQLite still checkpoints every 200 pages,
+        // which keeps the WAL (and the recovery read when a process opens it) small.
         SQLitePCL.raw.sqlite3_db_config(_connection.Handle!, SqliteDbConfigNoCheckpointOnClose, 1, out _);
-        Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON;");
+        Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=200;");
         Migrate();
     }
 
