@@ -16,16 +16,25 @@ public sealed class RuntimeContext
     public StateStore Store => new(Root);
 
     public void Warn(string message) => Log("warning", message);
+
+    /// <summary>Reports collected warnings; those marked with <see cref="SeccompBinding.DebugPrefix"/> only at debug level.</summary>
+    public void WarnAll(IEnumerable<string> warnings)
+    {
+        foreach (var w in warnings)
+            if (w.StartsWith(SeccompBinding.DebugPrefix, StringComparison.Ordinal)) DebugLog(w[SeccompBinding.DebugPrefix.Length..]);
+            else Warn(w);
+    }
     public void Error(string message) => Log("error", message);
     public void DebugLog(string message) { if (Debug) Log("debug", message); }
 
     /// <summary>
-    /// Writes to --log in runc's formats (containerd parses the json one: {"level","msg","time"}),
-    /// and warnings/errors also to stderr.
+    /// Writes to --log in runc's formats (containerd parses the json one: {"level","msg","time"}).
+    /// As runc: errors also go to stderr; warnings go to stderr only without --log (a client's
+    /// console, e.g. conmon's, must not fill with them).
     /// </summary>
     public void Log(string level, string message)
     {
-        if (level != "debug") Err.WriteLine(level == "error" ? message : $"{level}: {message}");
+        if (level == "error" || level == "warning" && LogPath is null) Err.WriteLine(level == "error" ? message : $"{level}: {message}");
         if (LogPath is null) return;
         var time = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffK");
         var line = LogFormat == "json"

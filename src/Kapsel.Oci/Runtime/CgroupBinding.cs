@@ -34,13 +34,13 @@ internal static class CgroupBinding
             } : null,
             Cpu = r.Cpu is { } c ? new CpuResources
             {
-                Shares = c.Shares, Quota = c.Quota, Period = c.Period, Burst = c.Burst, RealtimeRuntime = c.RealtimeRuntime,
+                Shares = c.Shares is 0 ? null : c.Shares, Quota = c.Quota is 0 ? null : c.Quota, Period = c.Period, Burst = c.Burst, RealtimeRuntime = c.RealtimeRuntime,
                 RealtimePeriod = c.RealtimePeriod, Cpus = string.IsNullOrEmpty(c.Cpus) ? null : c.Cpus, Mems = string.IsNullOrEmpty(c.Mems) ? null : c.Mems, Idle = c.Idle,
             } : null,
             Pids = r.Pids is { } p ? new PidsResources(p.Limit <= 0 ? -1 : p.Limit) : null,
             BlockIo = r.BlockIo is { } b ? new BlockIoResources
             {
-                Weight = b.Weight, LeafWeight = b.LeafWeight,
+                Weight = b.Weight is 0 ? null : b.Weight, LeafWeight = b.LeafWeight is 0 ? null : b.LeafWeight, // 0: unset (Docker sends it)
                 WeightDevice = b.WeightDevice?.Select(w => new BlockIoDeviceWeight(w.Major, w.Minor, w.Weight, w.LeafWeight)).ToList(),
                 ThrottleReadBpsDevice = Throttle(b.ThrottleReadBpsDevice), ThrottleWriteBpsDevice = Throttle(b.ThrottleWriteBpsDevice),
                 ThrottleReadIopsDevice = Throttle(b.ThrottleReadIopsDevice), ThrottleWriteIopsDevice = Throttle(b.ThrottleWriteIopsDevice),

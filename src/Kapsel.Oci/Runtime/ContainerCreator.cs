@@ -31,7 +31,7 @@ public static class ContainerCreator
     {
         var warnings = new List<string>();
         try { return CreateCore(ctx, o, warnings); }
-        finally { foreach (var w in warnings) ctx.Warn(w); }
+        finally { ctx.WarnAll(warnings); }
     }
 
     private static SpawnedProcess CreateCore(RuntimeContext ctx, CreateOptions o, List<string> warnings)

@@ -31,7 +31,7 @@ public static class ExecRunner
     {
         var warnings = new List<string>();
         try { return ExecCore(ctx, o, warnings); }
-        finally { foreach (var w in warnings) ctx.Warn(w); }
+        finally { ctx.WarnAll(warnings); }
     }
 
     private static int ExecCore(RuntimeContext ctx, ExecOptions o, List<string> warnings)

@@ -5,13 +5,17 @@ namespace Kapsel.Oci.Runtime;
 /// <summary>Compiles linux.seccomp with the Seccomp engine into a program for the spawn plan.</summary>
 internal static class SeccompBinding
 {
+    /// <summary>Marks a note in a warnings list as debug-level.</summary>
+    public const string DebugPrefix = "\u0001debug:";
+
     public static CompiledFilter? Compile(SeccompProfile? profile, List<string> warnings, string field = "linux.seccomp")
     {
         if (profile is null) return null;
         CompiledSeccomp compiled;
         try { compiled = SeccompCompiler.Compile(profile); }
         catch (SeccompProfileException e) { throw new OciException($"config.json: {e.Message}", inner: e); }
-        foreach (var w in compiled.Warnings) warnings.Add($"config.json: {field}: {w}");
+        // Unknown syscall names and shadowed rules are normal in Docker's/Podman's profiles (runc logs them at debug level).
+        foreach (var w in compiled.Warnings) warnings.Add($"{DebugPrefix}config.json: {field}: {w}");
         if (compiled.NeedsListener)
             throw new OciException($"config.json: {field}: SCMP_ACT_NOTIFY needs a seccomp listener (listenerPath), which this runtime does not support yet");
         return new CompiledFilter(compiled.Program, compiled.Flags);

@@ -252,7 +252,8 @@ public sealed partial class SpecValidator
         if (res.Cpu is { } c)
         {
             if (c.Shares is 1) Error(prefix + ".cpu.shares", "must be at least 2");
-            if (c.Quota is < -1 or 0) Error(prefix + ".cpu.quota", $"{c.Quota} is not valid (microseconds > 0, or -1)");
+            // 0 means "not set" for runc and what Docker sends, like blockIO.weight 0 below.
+            if (c.Quota is < -1) Error(prefix + ".cpu.quota", $"{c.Quota} is not valid (microseconds > 0, or -1)");
             if (c.Quota is > 0 and < 1000) Error(prefix + ".cpu.quota", $"{c.Quota} is below the kernel minimum of 1000 microseconds");
             if (c.Period is { } period && (period < 1000 || period > 1_000_000)) Error(prefix + ".cpu.period", $"{period} is outside 1000..1000000 microseconds");
             if (c.Cpus is { Length: > 0 } cpus && !CpuListPattern().IsMatch(cpus)) Error(prefix + ".cpu.cpus", $"\"{cpus}\" is not a cpu list like 0-3,5");
@@ -261,8 +262,8 @@ public sealed partial class SpecValidator
         if (res.Pids is { } p && p.Limit is < -1) Error(prefix + ".pids.limit", $"{p.Limit} is not valid (> 0, or 0/-1 for unlimited)");
         if (res.BlockIo is { } b)
         {
-            if (b.Weight is { } w && (w < 10 || w > 1000)) Error(prefix + ".blockIO.weight", $"{w} is outside 10..1000");
-            if (b.LeafWeight is { } lw && (lw < 10 || lw > 1000)) Error(prefix + ".blockIO.leafWeight", $"{lw} is outside 10..1000");
+            if (b.Weight is { } w && w != 0 && (w < 10 || w > 1000)) Error(prefix + ".blockIO.weight", $"{w} is outside 10..1000");
+            if (b.LeafWeight is { } lw && lw != 0 && (lw < 10 || lw > 1000)) Error(prefix + ".blockIO.leafWeight", $"{lw} is outside 10..1000");
         }
         for (var i = 0; i < (res.Devices?.Count ?? 0); i++)
         {
