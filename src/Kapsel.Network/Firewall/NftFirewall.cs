@@ -34,7 +34,11 @@ public sealed class NftFirewall(string tableName = "kapsel", string bridgeWildca
     public static string InChain(string id) => $"n-{id}-in";
     public static string PostChain(string id) => $"n-{id}-post";
 
-    /// <summary>Creates the table, base chains and maps if missing ("add" is idempotent in nft).</summary>
+    /// <summary>
+    /// Creates the table, base chains and maps if missing ("add" is idempotent in nft). Always its
+    /// own transaction: nft 1.0.6 fails (ENOENT) to add an interval-map element in the same batch
+    /// that declares the map.
+    /// </summary>
     public void EnsureTable() => NftRunner.Apply(BaseScript(), $"create table {T}");
 
     private string BaseScript() => $$"""
@@ -63,7 +67,8 @@ public sealed class NftFirewall(string tableName = "kapsel", string bridgeWildca
     public void AddNetwork(NetworkRecord network)
     {
         var (o, i, p, br) = (OutChain(network.Id), InChain(network.Id), PostChain(network.Id), network.Bridge);
-        var s = new StringBuilder(BaseScript());
+        EnsureTable();
+        var s = new StringBuilder();
         foreach (var chain in new[] { o, i }) s.Append($"add chain {T} {chain}\nflush chain {T} {chain}\n");
         s.Append($"add rule {T} {o} oifname \"{br}\" accept\n");
         if (network.Internal)
@@ -112,7 +117,8 @@ public sealed class NftFirewall(string tableName = "kapsel", string bridgeWildca
     public void AddPortRules(string attachmentId, IReadOnlyList<DnatRule> rules)
     {
         if (rules.Count == 0) return;
-        var s = new StringBuilder(BaseScript());
+        EnsureTable();
+        var s = new StringBuilder();
         foreach (var r in rules)
         {
             var daddr = r.HostIp is { } ip && !ip.Equals(IPAddress.Any) ? $"ip daddr {ip} " : "";

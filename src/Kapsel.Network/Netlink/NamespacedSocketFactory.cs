@@ -6,7 +6,7 @@ using Kapsel.Linux.Interop;
 namespace Kapsel.Network.Netlink;
 
 /// <summary>
-/// Creates a netlink socket that belongs to another network namespace.
+/// Creates a socket (netlink, or any other family) that belongs to another network namespace.
 ///
 /// A socket stays bound to the network namespace it was created in, so it is enough to be inside
 /// the target namespace for the one socket(2) call. setns(2) changes only the calling thread, and
@@ -34,7 +34,14 @@ internal static unsafe class NamespacedSocketFactory
     }
 
     /// <summary>Returns a new NETLINK_ROUTE socket fd created inside the namespace behind <paramref name="netnsFd"/>.</summary>
-    public static int CreateIn(int netnsFd)
+    public static int CreateIn(int netnsFd) =>
+        CreateIn(netnsFd, NetlinkSocketCalls.AF_NETLINK, NetlinkSocketCalls.SOCK_RAW, NetlinkSocketCalls.NETLINK_ROUTE);
+
+    /// <summary>
+    /// Returns a new socket(domain, type | SOCK_CLOEXEC, protocol) fd created inside the namespace
+    /// behind <paramref name="netnsFd"/> — e.g. a TCP listener living in a container's namespace.
+    /// </summary>
+    public static int CreateIn(int netnsFd, int domain, int type, int protocol)
     {
         var result = new WindowResult { Socket = -1 };
         Exception? error = null;
@@ -44,7 +51,7 @@ internal static unsafe class NamespacedSocketFactory
             try
             {
                 own = FileCalls.Open("/proc/thread-self/ns/net", FileCalls.O_RDONLY);
-                result = SwitchCreateSwitchBack(netnsFd, own);
+                result = SwitchCreateSwitchBack(netnsFd, own, domain, type | NetlinkSocketCalls.SOCK_CLOEXEC, protocol);
             }
             catch (Exception e) { error = e; }
             finally { FileCalls.Close(own); }
@@ -59,7 +66,7 @@ internal static unsafe class NamespacedSocketFactory
             var call = step switch
             {
                 1 => $"setns({netnsFd}, CLONE_NEWNET)",
-                2 => "socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) in the target netns",
+                2 => $"socket({domain}, {type}, {protocol}) in the target netns",
                 _ => "setns back to the original netns (the helper thread ended stranded)",
             };
             throw new SyscallException(call, result.Errno);
@@ -75,7 +82,7 @@ internal static unsafe class NamespacedSocketFactory
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static WindowResult SwitchCreateSwitchBack(int targetNs, int ownNs)
+    private static WindowResult SwitchCreateSwitchBack(int targetNs, int ownNs, int domain, int type, int protocol)
     {
         var result = new WindowResult { Socket = -1 };
         if (SetNs(targetNs, CLONE_NEWNET) != 0)
@@ -84,8 +91,7 @@ internal static unsafe class NamespacedSocketFactory
             result.Errno = *ErrnoLocation();
             return result;
         }
-        result.Socket = Socket(NetlinkSocketCalls.AF_NETLINK,
-            NetlinkSocketCalls.SOCK_RAW | NetlinkSocketCalls.SOCK_CLOEXEC, NetlinkSocketCalls.NETLINK_ROUTE);
+        result.Socket = Socket(domain, type, protocol);
         if (result.Socket < 0)
         {
             result.FailedStep = 2;
