@@ -2,6 +2,7 @@ using Kapsel.Engine.Drivers;
 using Kapsel.Engine.Instances;
 using Kapsel.Engine.State;
 using Kapsel.Images;
+using Kapsel.State;
 
 namespace Kapsel.Engine;
 
@@ -11,7 +12,7 @@ namespace Kapsel.Engine;
 /// </summary>
 public sealed class KapselEngine : IDisposable
 {
-    private StateStore? _store;
+    private StateDatabase? _store;
 
     public KapselPaths Paths { get; }
     public ImageStore Images { get; }
@@ -23,7 +24,7 @@ public sealed class KapselEngine : IDisposable
     }
 
     /// <summary>Opened on first use, so commands that need no state stay fast.</summary>
-    public StateStore Store => _store ??= new StateStore(Paths.Database);
+    public StateDatabase Store => _store ??= EngineSchema.Open(Paths.Database);
 
     public InstanceRepository Instances => new(Store);
 

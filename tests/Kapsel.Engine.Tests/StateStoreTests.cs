@@ -1,6 +1,7 @@
 using Kapsel.Engine;
 using Kapsel.Engine.Instances;
 using Kapsel.Engine.State;
+using Kapsel.State;
 
 namespace Kapsel.Engine.Tests;
 
@@ -20,7 +21,7 @@ public sealed class StateStoreTests : IDisposable
     [Fact]
     public void InstancesRoundTripAndFindByNameIdOrPrefix()
     {
-        using var store = new StateStore(Db);
+        using var store = EngineSchema.Open(Db);
         var repo = new InstanceRepository(store);
         var i = NewInstance("web");
         repo.Add(i);
@@ -45,7 +46,7 @@ public sealed class StateStoreTests : IDisposable
     [Fact]
     public void DuplicateNameIsAClearError()
     {
-        using var store = new StateStore(Db);
+        using var store = EngineSchema.Open(Db);
         var repo = new InstanceRepository(store);
         repo.Add(NewInstance("dup"));
         var e = Assert.Throws<KapselException>(() => repo.Add(NewInstance("dup")));
@@ -56,23 +57,23 @@ public sealed class StateStoreTests : IDisposable
     [Fact]
     public void ConcurrentWritersFromManyConnectionsLoseNothing()
     {
-        new StateStore(Db).Dispose(); // schema
+        EngineSchema.Open(Db).Dispose(); // schema
         Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, w =>
         {
-            using var store = new StateStore(Db);
+            using var store = EngineSchema.Open(Db);
             var repo = new InstanceRepository(store);
             for (var n = 0; n < 25; n++) repo.Add(NewInstance($"w{w}-{n}"));
         });
-        using var check = new StateStore(Db);
+        using var check = EngineSchema.Open(Db);
         Assert.Equal(200, new InstanceRepository(check).List().Count);
     }
 
     [Fact]
     public void WalIsKeptBetweenProcessesSoOpeningCostsNoFsync()
     {
-        using (var store = new StateStore(Db)) new InstanceRepository(store).Add(NewInstance("a"));
+        using (var store = EngineSchema.Open(Db)) new InstanceRepository(store).Add(NewInstance("a"));
         Assert.True(File.Exists(Db + "-wal"), "the WAL must survive close (no checkpoint on close)");
-        using var again = new StateStore(Db);
+        using var again = EngineSchema.Open(Db);
         Assert.NotNull(new InstanceRepository(again).Find("a"));
     }
 }

@@ -1,11 +1,12 @@
 using System.Text.Json;
 using Kapsel.Engine.Instances;
+using Kapsel.State;
 using Microsoft.Data.Sqlite;
 
 namespace Kapsel.Engine.State;
 
 /// <summary>Instances in the state store.</summary>
-public sealed class InstanceRepository(StateStore store)
+public sealed class InstanceRepository(StateDatabase store)
 {
     private const string Columns = "id, name, level, image, command, env, workdir, state, pid, exit_code, auto_remove, created, started, finished";
 
