@@ -30,7 +30,12 @@ public readonly record struct PortMapping(IPAddress? HostIp, int HostPort, int C
         var parts = spec.Split(':');
         if (parts.Length is < 2 or > 3)
             throw new NetworkException($"invalid port mapping \"{text}\": expected [IP:]HOST:CONTAINER[/tcp|udp]");
-        IPAddress? hostIp = parts.Length == 3 ? Ipv4.ParseAddress(parts[0], $"host address in \"{text}\"") : null;
+        IPAddress? hostIp = null;
+        if (parts.Length == 3)
+        {
+            try { hostIp = Ipv4.ParseAddress(parts[0], "host address"); }
+            catch (NetworkException) { throw new NetworkException($"invalid port mapping \"{text}\": host address \"{parts[0]}\" is not an IPv4 address"); }
+        }
         return new PortMapping(hostIp, Port(parts[^2], text), Port(parts[^1], text), protocol);
     }
 
