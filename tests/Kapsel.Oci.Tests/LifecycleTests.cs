@@ -139,7 +139,7 @@ public sealed class LifecycleTests
         Assert.Equal(0, b.Oci("delete", "d1").Code);
     }
 
-    [Fact(Skip = "known gap: devpts mount in a new user namespace fails with ENOENT (under investigation)")]
+    [Fact]
     public void UserNamespaceContainerRuns()
     {
         using var b = new BusyboxBundle(s =>
@@ -155,5 +155,18 @@ public sealed class LifecycleTests
         var (code, _, err) = b.Oci("run", "--bundle", b.Dir, "u1");
         Assert.True(code == 0, err);
         Assert.Equal(["0", "100000", "65536"], File.ReadAllText(Path.Combine(b.Rootfs, "tmp/map")).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    [Fact]
+    public void RootlessSpecContainerRuns()
+    {
+        // `spec --rootless`: a user namespace mapping only the caller's uid/gid, no network namespace, sysfs borrowed.
+        using var b = new BusyboxBundle(s => s.Process!.Args = ["sh", "-c", "cat /proc/self/uid_map > /tmp/map; ls /dev/pts >> /tmp/map"], rootless: true);
+        File.SetUnixFileMode(b.Dir, (UnixFileMode)0x1ed);
+        var (code, _, err) = b.Oci("run", "--bundle", b.Dir, "u2");
+        Assert.True(code == 0, err);
+        var text = File.ReadAllText(Path.Combine(b.Rootfs, "tmp/map"));
+        Assert.StartsWith("0 0 1", string.Join(' ', text.Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries)));
+        Assert.Contains("ptmx", text);
     }
 }

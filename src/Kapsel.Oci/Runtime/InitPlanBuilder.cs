@@ -81,6 +81,10 @@ internal sealed class InitPlanBuilder
         // container's binary), but it must not be ptrace-able or /proc-openable by the container while it
         // still holds runtime fds; execve resets dumpability.
         plan.Prctl("PR_SET_DUMPABLE, 0", PrctlCalls.PR_SET_DUMPABLE, 0);
+        // Right after the uid/gid maps are written, become the namespace's root. Until then the child
+        // keeps the host's kuid 0, which the new namespace does not map: every file it creates (e.g.
+        // /dev/pts in the container's /dev tmpfs) fails with EOVERFLOW, and mounts onto it with ENOENT.
+        if (_newUserNs) BecomeNamespaceRoot(optional: false);
         Place(_in.StateDirFd, ChildFds.StateDir);
         Place(_in.ReadyWriteFd, ChildFds.Ready);
         Place(_in.ReleaseReadFd, ChildFds.Release);
@@ -94,7 +98,10 @@ internal sealed class InitPlanBuilder
         if (_in.ReleaseReadFd >= 0) plan.WaitByte("wait for the runtime to join cgroups", ChildFds.Release);
         nsIndex = 0;
         foreach (var (type, _) in joins)
+        {
             plan.Setns(ChildFds.NamespaceBase + nsIndex++, CloneFlagOf(type), $"{type} namespace from linux.namespaces");
+            if (type == "user") BecomeNamespaceRoot(optional: true); // as above; the joined namespace may not map 0
+        }
         if (_newCgroupNs) plan.Unshare(CLONE_NEWCGROUP);
         if (HasNew("time"))
         {
@@ -233,6 +240,13 @@ internal sealed class InitPlanBuilder
             plan.Mount(source ?? type, target, type.Length == 0 ? null : type, flags, data);
         }
         foreach (var p in options.Propagation) plan.Mount(null, target, null, p);
+    }
+
+    private void BecomeNamespaceRoot(bool optional)
+    {
+        if (!optional && (!GidMapped(0) || _linux.UidMappings?.Any(m => m.ContainerId == 0) != true)) return;
+        _plan.Syscall("setresgid(0) in the user namespace", Sys.SYS_setresgid, 0, 0, 0, flags: optional ? SpawnStepFlags.Optional : 0);
+        _plan.Syscall("setresuid(0) in the user namespace", Sys.SYS_setresuid, 0, 0, 0, flags: optional ? SpawnStepFlags.Optional : 0);
     }
 
     private bool GidMapped(uint gid) => _linux.GidMappings?.Any(m => gid >= m.ContainerId && gid - m.ContainerId < m.Size) == true;
