@@ -31,6 +31,7 @@ public sealed class KapselEngine : IDisposable
     public IInstanceDriver Driver(InstanceLevel level) => level switch
     {
         InstanceLevel.Chroot => new ChrootDriver(Paths),
+        InstanceLevel.App => new AppDriver(Paths),
         _ => throw new KapselException($"the {Instance.LevelName(level)} level is not available yet in this build of Kapsel"),
     };
 
