@@ -24,8 +24,8 @@ public sealed class ConnectivityTests : IDisposable
         var a1 = _env.Connect(netA.Name, "inst-1", ns1, new ConnectOptions { Hostname = "web" });
         var a2 = _env.Connect(netA.Name, "inst-2", ns2, new ConnectOptions { Hostname = "db" });
         var b3 = _env.Connect(netB.Name, "inst-3", ns3);
-        Assert.Equal(Ipam.Ipv4.Host(netA.Subnet, 2), a1.IPAddress);
-        Assert.Equal(Ipam.Ipv4.Host(netA.Subnet, 3), a2.IPAddress);
+        Assert.Equal(Kapsel.Network.Ipam.Ipv4.Host(netA.Subnet, 2), a1.IPAddress);
+        Assert.Equal(Kapsel.Network.Ipam.Ipv4.Host(netA.Subnet, 3), a2.IPAddress);
         Assert.Equal(netA.Gateway, a1.Gateway);
 
         // Inside: eth0 with the leased address and MAC, lo up, default route via the gateway.
@@ -107,7 +107,7 @@ public sealed class ConnectivityTests : IDisposable
         Ping(ns1, c2.IPAddress, expect: true);  // inside the internal network: fine
         Ping(ns1, closed.Gateway, expect: true); // the gateway (DNS) is reachable
         Ping(nsOpen, c1.IPAddress, expect: false);
-        Assert.Throws<NetworkException>(() => _env.Manager.Publish(c1, [Ports.PortMapping.Parse("18081:80")]));
+        Assert.Throws<NetworkException>(() => _env.Manager.Publish(c1, [Kapsel.Network.Ports.PortMapping.Parse("18081:80")]));
     }
 
     [Fact]
@@ -117,7 +117,7 @@ public sealed class ConnectivityTests : IDisposable
         var a = _env.Connect("kapsel0", "first", ns);
         var net = _env.Manager.Get("kapsel0");
         Assert.Equal(_env.Manager.Options.Pool, net.Subnet);
-        Assert.Equal(Ipam.Ipv4.Host(net.Subnet, 1), net.Gateway);
+        Assert.Equal(Kapsel.Network.Ipam.Ipv4.Host(net.Subnet, 1), net.Gateway);
         Assert.Equal(RecordState.Ready, net.State);
         Ping(ns, net.Gateway, expect: true);
         Assert.Equal(1, _env.Manager.Disconnect("kapsel0", "first"));

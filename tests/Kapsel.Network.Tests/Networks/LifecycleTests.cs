@@ -144,7 +144,7 @@ public sealed class LifecycleTests(ITestOutputHelper output) : IDisposable
             {
                 var lease = store.AddLease("conc", taken =>
                 {
-                    var address = Ipam.AddressPicker.Pick(net.Subnet, net.Gateway, taken, "conc");
+                    var address = Kapsel.Network.Ipam.AddressPicker.Pick(net.Subnet, net.Gateway, taken, "conc");
                     return new LeaseRecord(Guid.NewGuid().ToString("N")[..8], "conc", $"w{worker}-{i}", $"w{worker}-{i}", address,
                         "02:00:00:00:00:00", $"l{worker}-{i}", AttachmentKind.Veth, RecordState.Ready, DateTimeOffset.UtcNow);
                 });
@@ -160,7 +160,7 @@ public sealed class LifecycleTests(ITestOutputHelper output) : IDisposable
     private static string? HostRouteSubnet()
     {
         using var rtnl = Kapsel.Network.Netlink.RtNetlink.Open();
-        return Ipam.HostRoutes.Read(rtnl, _ => false)
+        return Kapsel.Network.Ipam.HostRoutes.Read(rtnl, _ => false)
             .Select(r => r.Subnet).FirstOrDefault(s => s.PrefixLength is >= 8 and <= 30 && !s.BaseAddress.ToString().StartsWith("10.213."))
             .ToString() is { Length: > 0 } s && s != "0.0.0.0/0" ? s : null;
     }
