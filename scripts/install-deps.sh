@@ -21,3 +21,13 @@ echo "install-deps: installing:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null
 apt-get install -y -q --no-install-recommends $missing >/dev/null
+# Images tests: oci-image-tool validates every blob of an exported layout.
+images_packages="oci-image-tool"
+images_missing=""
+for p in $images_packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || images_missing="$images_missing $p"
+done
+if [ -n "$images_missing" ]; then
+    if [ "$(id -u)" != 0 ]; then echo "install-deps: missing packages:$images_missing (run as root)" >&2; exit 1; fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $images_missing >/dev/null
+fi

@@ -7,7 +7,7 @@ namespace Kapsel.Images.Content;
 /// digest or size differs from what was expected. Used for blob reads and layer diff_ids, so a
 /// corrupted or tampered blob is never silently accepted.
 /// </summary>
-public sealed class VerifyingReadStream(Stream inner, Digest expected, long expectedSize, string what, bool leaveOpen = false) : Stream
+public sealed class VerifyingReadStream(Stream inner, Digest expected, long expectedSize, string what, bool leaveOpen = false, bool verifyAtEof = true) : Stream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _read;
@@ -37,7 +37,7 @@ public sealed class VerifyingReadStream(Stream inner, Digest expected, long expe
 
     private void Account(ReadOnlySpan<byte> data)
     {
-        if (data.IsEmpty) { Verify(); return; }
+        if (data.IsEmpty) { if (verifyAtEof) Verify(); return; }
         _read += data.Length;
         if (expectedSize >= 0 && _read > expectedSize)
             throw new ImageException($"{what}: more data than the expected {expectedSize} bytes");

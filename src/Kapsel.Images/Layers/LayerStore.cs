@@ -48,8 +48,10 @@ public sealed class LayerStore
         try
         {
             var (decompressed, _) = Decompression.Open(layer, leaveOpen: true);
-            using var verifying = new VerifyingReadStream(decompressed, diffId, -1, $"layer {diffId} (diff_id)");
-            var result = LayerUnpacker.Unpack(verifying, temp, options);
+            using var verifying = new VerifyingReadStream(decompressed, diffId, -1, $"layer {diffId} (diff_id)", verifyAtEof: false);
+            // Verified after the tar: a truncated stream is reported as truncated, not as a digest mismatch.
+            // Buffered: tar headers are read 512 bytes at a time.
+            var result = LayerUnpacker.Unpack(new BufferedStream(verifying, 1 << 16), temp, options);
             verifying.DrainAndVerify(); // tar padding after the end marker is part of the diff_id
             Directory.Move(temp, final);
             return result;

@@ -172,8 +172,8 @@ public sealed class LayerUnpacker : IDisposable
         if (parentPath.Length == 0) return _rootFd;
         if (parentPath == _cachedParent) return _cachedParentFd;
         var fd = FileCalls.TryOpenAt2(_rootFd, parentPath, DirFlags, Beneath);
-        if (fd == -Errnos.ENOENT) fd = CreateParents(parentPath, entry);
-        else if (fd < 0) throw ParentRefused(entry, parentPath, -fd);
+        // Missing parents are created; any other failure is walked again to name the culprit.
+        if (fd < 0) fd = CreateParents(parentPath, entry);
         FileCalls.Close(_cachedParentFd);
         (_cachedParent, _cachedParentFd) = (parentPath, fd);
         return fd;
@@ -193,8 +193,13 @@ public sealed class LayerUnpacker : IDisposable
                 if (made < 0 && made != -Errnos.EEXIST) Check(made, "mkdirat", entry);
                 next = LayerFs.OpenAt(cur, part, DirFlags);
             }
+            if (next < 0)
+            {
+                var isLink = ((uint)LayerFs.ModeAt(cur, part) & LayerFs.S_IFMT) == LayerFs.S_IFLNK;
+                if (cur != _rootFd) FileCalls.Close(cur);
+                throw ParentRefused(entry, walked, isLink ? Errnos.ELOOP : -next);
+            }
             if (cur != _rootFd) FileCalls.Close(cur);
-            if (next < 0) throw ParentRefused(entry, walked, -next);
             cur = next;
         }
         return cur;

@@ -170,7 +170,9 @@ public sealed class TarStreamReader(Stream stream)
 
     private void VerifyChecksum()
     {
-        var stored = ParseNumber(148, 8, "checksum");
+        long stored;
+        try { stored = ParseNumber(148, 8, "checksum"); }
+        catch (ImageException) { stored = -1; }
         long unsignedSum = 0, signedSum = 0;
         for (var i = 0; i < 512; i++)
         {
@@ -179,7 +181,7 @@ public sealed class TarStreamReader(Stream stream)
             signedSum += (sbyte)b;
         }
         if (stored != unsignedSum && stored != signedSum)
-            throw Bad($"header checksum mismatch for entry \"{HeaderName()}\" (corrupt or not a tar stream)");
+            throw Bad($"header checksum mismatch for entry \"{Shorten(HeaderName())}\" (corrupt or not a tar stream)");
     }
 
     private string HeaderName()
@@ -189,6 +191,8 @@ public sealed class TarStreamReader(Stream stream)
         if (isUstar && _block[345] != 0) name = Str(345, 155) + "/" + name;
         return name;
     }
+
+    private static string Shorten(string s) => s.Length <= 100 ? s : s[..100] + "...";
 
     private string Str(int offset, int length) => TrimNul(_block.AsSpan(offset, length));
 
