@@ -13,6 +13,7 @@ public static class EngineSchema
         var db = new StateDatabase(databasePath);
         db.EnsureSchema(Component, Version, current =>
         {
+            // IF NOT EXISTS: databases made before schema_versions existed already have it.
             if (current < 1)
                 db.Execute("""
                     CREATE TABLE instances(
