@@ -16,7 +16,7 @@ public static class EngineSchema
             // IF NOT EXISTS: databases made before schema_versions existed already have it.
             if (current < 1)
                 db.Execute("""
-                    CREATE TABLE instances(
+                    CREATE TABLE IF NOT EXISTS instances(
                         id TEXT PRIMARY KEY,
                         name TEXT NOT NULL UNIQUE,
                         level TEXT NOT NULL,
