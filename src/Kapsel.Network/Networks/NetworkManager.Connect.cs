@@ -24,7 +24,7 @@ public sealed partial class NetworkManager
         var lease = Lease(record, instanceId, options.Hostname, AttachmentKind.Veth, Options.VethPrefix);
         try
         {
-            try { _rtnl.CreateVeth(lease.HostLink, options.InterfaceName, netns, options.Mtu); }
+            try { _rtnl.CreateVeth(lease.HostLink, options.InterfaceName, netns, options.Mtu ?? record.Mtu); }
             catch (NetlinkException e) when (e.Errno == Errnos.EEXIST)
             {
                 throw new NetworkException($"cannot connect {instanceId} to \"{network}\": the instance already has an interface \"{options.InterfaceName}\" (or {lease.HostLink} exists)", e);

@@ -40,8 +40,10 @@ public sealed partial class NetworkManager : IDisposable
     /// neither another network nor a host route) and gateway (.1 when omitted), records it, then
     /// makes the bridge and its rules. IPv6 is not supported yet and is refused clearly.
     /// </summary>
-    public NetworkRecord Create(string name, string? subnet = null, string? gateway = null, bool @internal = false, string? ipv6Subnet = null)
+    public NetworkRecord Create(string name, string? subnet = null, string? gateway = null, bool @internal = false,
+        string? ipv6Subnet = null, int? mtu = null)
     {
+        if (mtu is < 576 or > 65535) throw new NetworkException($"invalid MTU {mtu}: must be 576 to 65535");
         if (!ValidName.IsMatch(name) || name is "none" or "host" or "bridge" or "default")
             throw new NetworkException($"invalid network name \"{name}\": use letters, digits, '_', '.', '-' (up to 64), not none/host/bridge/default");
         if (ipv6Subnet is not null) throw new NetworkException("IPv6 networks are not supported yet");
@@ -51,7 +53,7 @@ public sealed partial class NetworkManager : IDisposable
             var used = existing.Select(n => new UsedSubnet(n.Subnet, $"network \"{n.Name}\"")).Concat(hostRoutes).ToList();
             var (s, g) = SubnetPlanner.Plan(subnet, gateway, used, Options.Pool, Options.SlicePrefix);
             var id = NewId(existing.Select(n => n.Id));
-            return new NetworkRecord(name, id, s, g, Options.BridgePrefix + id, @internal, RecordState.Creating, DateTimeOffset.UtcNow);
+            return new NetworkRecord(name, id, s, g, Options.BridgePrefix + id, @internal, RecordState.Creating, DateTimeOffset.UtcNow) { Mtu = mtu };
         });
         try
         {
@@ -98,7 +100,7 @@ public sealed partial class NetworkManager : IDisposable
     {
         if (_rtnl.FindLink(network.Bridge) is null)
         {
-            _rtnl.CreateBridge(network.Bridge);
+            _rtnl.CreateBridge(network.Bridge, network.Mtu);
             _rtnl.AddAddress(network.Bridge, new InterfaceAddress(network.Gateway, network.Subnet.PrefixLength));
         }
         _rtnl.SetUp(network.Bridge);

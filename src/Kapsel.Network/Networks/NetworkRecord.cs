@@ -17,4 +17,11 @@ public sealed record NetworkRecord(
     string Bridge,
     bool Internal,
     RecordState State,
-    DateTimeOffset Created);
+    DateTimeOffset Created)
+{
+    /// <summary>
+    /// MTU of the bridge and of attachments (null: the kernel's 1500). Instances talk to each other
+    /// at near-loopback speed with a large one (65520); 1500 keeps outbound paths unsurprising.
+    /// </summary>
+    public int? Mtu { get; init; }
+}

@@ -35,6 +35,7 @@ public sealed class SqliteNetworkStore : INetworkStore, IDisposable
                 gateway TEXT NOT NULL,
                 bridge TEXT NOT NULL UNIQUE,
                 internal INTEGER NOT NULL,
+                mtu INTEGER,
                 state TEXT NOT NULL,
                 created TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS net_leases(
@@ -72,11 +73,11 @@ public sealed class SqliteNetworkStore : INetworkStore, IDisposable
             if (all.Any(n => n.Name == name)) throw new NetworkException($"network \"{name}\" already exists");
             var record = decide(all);
             Execute("""
-                INSERT INTO net_networks(name, id, subnet, gateway, bridge, internal, state, created)
-                VALUES($name, $id, $subnet, $gateway, $bridge, $internal, $state, $created)
+                INSERT INTO net_networks(name, id, subnet, gateway, bridge, internal, mtu, state, created)
+                VALUES($name, $id, $subnet, $gateway, $bridge, $internal, $mtu, $state, $created)
                 """,
                 ("$name", record.Name), ("$id", record.Id), ("$subnet", record.Subnet.ToString()),
-                ("$gateway", record.Gateway.ToString()), ("$bridge", record.Bridge), ("$internal", record.Internal ? 1 : 0),
+                ("$gateway", record.Gateway.ToString()), ("$bridge", record.Bridge), ("$internal", record.Internal ? 1 : 0), ("$mtu", record.Mtu),
                 ("$state", record.State.ToString()), ("$created", record.Created.ToString("O", CultureInfo.InvariantCulture)));
             tx.Commit();
             return record;
@@ -153,7 +154,8 @@ public sealed class SqliteNetworkStore : INetworkStore, IDisposable
             result.Add(new NetworkRecord(
                 (string)reader["name"], (string)reader["id"], IPNetwork.Parse(subnet), IPAddress.Parse((string)reader["gateway"]),
                 (string)reader["bridge"], Convert.ToInt64(reader["internal"]) != 0, Enum.Parse<RecordState>((string)reader["state"]),
-                DateTimeOffset.Parse((string)reader["created"], CultureInfo.InvariantCulture)));
+                DateTimeOffset.Parse((string)reader["created"], CultureInfo.InvariantCulture))
+            { Mtu = reader["mtu"] is long mtu ? (int)mtu : null });
         }
         return result;
     }
