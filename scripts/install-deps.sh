@@ -9,6 +9,7 @@ packages="
   runc crun podman containerd skopeo umoci docker-registry
   nftables iperf3 hyperfine jq
   oci-image-tool
+  docker.io time bc
 "
 missing=""
 for p in $packages; do
