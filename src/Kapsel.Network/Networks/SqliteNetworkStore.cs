@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Kapsel.State;
 using Microsoft.Data.Sqlite;
 
 namespace Kapsel.Network.Networks;
@@ -12,46 +13,47 @@ namespace Kapsel.Network.Networks;
 /// </summary>
 public sealed class SqliteNetworkStore : INetworkStore, IDisposable
 {
-    private readonly SqliteConnection _connection;
+    private readonly StateDatabase _db;
+    private readonly bool _ownsDatabase;
     private readonly Lock _lock = new(); // one connection: one transaction at a time per instance
 
-    public SqliteNetworkStore(string databasePath)
+    /// <summary>Opens its own connection to the state database file (tests, separate processes).</summary>
+    public SqliteNetworkStore(string databasePath) : this(new StateDatabase(databasePath), ownsDatabase: true) { }
+
+    /// <summary>Uses the engine's open state database; the network tables are this component's schema.</summary>
+    public SqliteNetworkStore(StateDatabase db, bool ownsDatabase = false)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        _db = db;
+        _ownsDatabase = ownsDatabase;
+        _db.EnsureSchema("network", 1, current =>
         {
-            DataSource = databasePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-            DefaultTimeout = 30,
-        }.ToString());
-        _connection.Open();
-        Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;");
-        Execute("""
-            CREATE TABLE IF NOT EXISTS net_networks(
-                name TEXT PRIMARY KEY,
-                id TEXT NOT NULL UNIQUE,
-                subnet TEXT NOT NULL,
-                gateway TEXT NOT NULL,
-                bridge TEXT NOT NULL UNIQUE,
-                internal INTEGER NOT NULL,
-                mtu INTEGER,
-                state TEXT NOT NULL,
-                created TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS net_leases(
-                id TEXT PRIMARY KEY,
-                network TEXT NOT NULL,
-                instance_id TEXT NOT NULL,
-                hostname TEXT NOT NULL,
-                address TEXT NOT NULL,
-                mac TEXT NOT NULL,
-                host_link TEXT NOT NULL UNIQUE,
-                kind TEXT NOT NULL,
-                state TEXT NOT NULL,
-                created TEXT NOT NULL,
-                UNIQUE(network, address));
-            CREATE INDEX IF NOT EXISTS net_leases_instance ON net_leases(instance_id);
-            """);
+            if (current < 1)
+                _db.Execute("""
+                    CREATE TABLE IF NOT EXISTS net_networks(
+                        name TEXT PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        subnet TEXT NOT NULL,
+                        gateway TEXT NOT NULL,
+                        bridge TEXT NOT NULL UNIQUE,
+                        internal INTEGER NOT NULL,
+                        mtu INTEGER,
+                        state TEXT NOT NULL,
+                        created TEXT NOT NULL);
+                    CREATE TABLE IF NOT EXISTS net_leases(
+                        id TEXT PRIMARY KEY,
+                        network TEXT NOT NULL,
+                        instance_id TEXT NOT NULL,
+                        hostname TEXT NOT NULL,
+                        address TEXT NOT NULL,
+                        mac TEXT NOT NULL,
+                        host_link TEXT NOT NULL UNIQUE,
+                        kind TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        created TEXT NOT NULL,
+                        UNIQUE(network, address));
+                    CREATE INDEX IF NOT EXISTS net_leases_instance ON net_leases(instance_id);
+                    """);
+        });
     }
 
     public IReadOnlyList<NetworkRecord> ListNetworks()
@@ -68,7 +70,7 @@ public sealed class SqliteNetworkStore : INetworkStore, IDisposable
     {
         lock (_lock)
         {
-            using var tx = _connection.BeginTransaction(deferred: false);
+            using var tx = _db.Begin();
             var all = ReadNetworks("SELECT * FROM net_networks");
             if (all.Any(n => n.Name == name)) throw new NetworkException($"network \"{name}\" already exists");
             var record = decide(all);
@@ -93,7 +95,7 @@ public sealed class SqliteNetworkStore : INetworkStore, IDisposable
     {
         lock (_lock)
         {
-            using var tx = _connection.BeginTransaction(deferred: false);
+            using var tx = _db.Begin();
             if (Convert.ToInt64(Scalar("SELECT count(*) FROM net_leases WHERE network = $n", ("$n", name))) > 0)
                 throw new NetworkException($"network \"{name}\" still has attached instances");
             var removed = Execute("DELETE FROM net_networks WHERE name = $n", ("$n", name)) > 0;
@@ -114,7 +116,7 @@ public sealed class SqliteNetworkStore : INetworkStore, IDisposable
     {
         lock (_lock)
         {
-            using var tx = _connection.BeginTransaction(deferred: false);
+            using var tx = _db.Begin();
             if (Scalar("SELECT 1 FROM net_networks WHERE name = $n", ("$n", network)) is null)
                 throw new NetworkException($"network \"{network}\" not found");
             var taken = ReadLeases("SELECT * FROM net_leases WHERE network = $n", ("$n", network))
@@ -174,25 +176,14 @@ public sealed class SqliteNetworkStore : INetworkStore, IDisposable
         return result;
     }
 
-    private SqliteCommand Command(string sql, (string Name, object? Value)[] parameters)
-    {
-        var cmd = _connection.CreateCommand();
-        cmd.CommandText = sql;
-        foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return cmd;
-    }
+    private SqliteCommand Command(string sql, (string Name, object? Value)[] parameters) => _db.Command(sql, parameters);
 
-    private int Execute(string sql, params (string, object?)[] parameters)
-    {
-        using var cmd = Command(sql, parameters);
-        return cmd.ExecuteNonQuery();
-    }
+    private int Execute(string sql, params (string, object?)[] parameters) => _db.Execute(sql, parameters);
 
-    private object? Scalar(string sql, params (string, object?)[] parameters)
-    {
-        using var cmd = Command(sql, parameters);
-        return cmd.ExecuteScalar();
-    }
+    private object? Scalar(string sql, params (string, object?)[] parameters) => _db.Scalar(sql, parameters);
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        if (_ownsDatabase) _db.Dispose();
+    }
 }
