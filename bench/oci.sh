@@ -34,7 +34,7 @@ mkdir -p "$bundle/rootfs"/{bin,proc,sys,dev,tmp,etc,root}
 cp /bin/busybox "$bundle/rootfs/bin/"
 for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$bundle/rootfs/bin/$a"; done
 "$runtime" spec --bundle "$bundle"
-jq '.process.terminal = false | .process.args = ["/bin/true"]
+jq '.ociVersion = "1.0.2" | .process.terminal = false | .process.args = ["/bin/true"]
     | .linux.resources.memory = {"limit": 134217728} | .linux.resources.pids = {"limit": 100}' \
     "$bundle/config.json" > "$bundle/config.json.new" && mv "$bundle/config.json.new" "$bundle/config.json"
 
