@@ -49,5 +49,22 @@ public sealed class KapselEngine : IDisposable
 
     private static bool ProcessIsAlive(int pid) => Directory.Exists($"/proc/{pid}");
 
+    /// <summary>
+    /// Instances recorded as running whose process is gone (the kapsel that watched them was
+    /// killed) are marked stopped with an unknown exit code, so listings never lie.
+    /// </summary>
+    public List<Instance> ListInstances()
+    {
+        var repo = Instances;
+        var list = repo.List();
+        foreach (var i in list.Where(i => i.State == InstanceState.Running && (i.Pid is not { } pid || !ProcessIsAlive(pid))))
+        {
+            i.State = InstanceState.Stopped;
+            i.Finished ??= DateTimeOffset.UtcNow;
+            repo.Update(i);
+        }
+        return list;
+    }
+
     public void Dispose() => _store?.Dispose();
 }

@@ -25,7 +25,7 @@ public static class PsCommand
         var json = Output.WantsJson(args);
         args.Positionals();
 
-        var list = ctx.Engine.Instances.List().Where(i => all || i.State == InstanceState.Running).ToList();
+        var list = ctx.Engine.ListInstances().Where(i => all || i.State == InstanceState.Running).ToList();
         if (quiet) { list.ForEach(i => Console.Out.WriteLine(i.Id[..12])); return 0; }
         if (json)
         {
@@ -45,7 +45,7 @@ public static class PsCommand
     private static string Status(Instance i) => i.State switch
     {
         InstanceState.Running => $"Up {Output.Ago(i.Started ?? i.Created).Replace(" ago", "")}",
-        InstanceState.Stopped => $"Exited ({i.ExitCode}) {Output.Ago(i.Finished ?? i.Created)}",
+        InstanceState.Stopped => $"Exited ({i.ExitCode?.ToString() ?? "unknown"}) {Output.Ago(i.Finished ?? i.Created)}",
         _ => i.State.ToString(),
     };
 }

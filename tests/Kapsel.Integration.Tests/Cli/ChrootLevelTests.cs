@@ -145,6 +145,35 @@ public sealed class ChrootLevelTests : IDisposable
     }
 
     [Fact]
+    public void InstanceWhoseWatcherWasKilledIsShownStoppedAndRemovable()
+    {
+        Assert.Equal(0, _kapsel.Run("image", "pull", "busybox").ExitCode);
+        var psi = new System.Diagnostics.ProcessStartInfo(KapselBinary.Path) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { "--root", _kapsel.Root, "run", "--level", "chroot", "--name", "orphan", "busybox", "--", "/bin/sleep", "60" })
+            psi.ArgumentList.Add(a);
+        using var kapsel = System.Diagnostics.Process.Start(psi)!;
+        int? pid = null;
+        for (var i = 0; i < 100 && pid is null; i++)
+        {
+            Thread.Sleep(50);
+            var json = _kapsel.Run("ps", "--format", "json").Stdout;
+            var m = System.Text.RegularExpressions.Regex.Match(json, "\"pid\": (\\d+)");
+            if (m.Success) pid = int.Parse(m.Groups[1].Value);
+        }
+        Assert.NotNull(pid);
+        kapsel.Kill();            // SIGKILL: no chance to record the exit
+        kapsel.WaitForExit();
+        Kapsel.Linux.Interop.ProcessCalls.Kill(pid.Value, 9);
+        for (var i = 0; i < 100 && Directory.Exists($"/proc/{pid}"); i++) Thread.Sleep(20);
+
+        var ps = _kapsel.Run("ps", "-a");
+        Assert.Contains("Exited (unknown)", ps.Stdout);
+        Assert.Equal("[]", _kapsel.Run("ps", "--format", "json").Stdout.Trim());
+        Assert.Equal(0, _kapsel.Run("rm", "orphan").ExitCode);
+        Assert.Empty(Directory.GetDirectories(Path.Combine(_kapsel.Root, "instances")));
+    }
+
+    [Fact]
     public void ConcurrentRunsShareTheStateStore()
     {
         Assert.Equal(0, _kapsel.Run("image", "pull", "busybox").ExitCode);
