@@ -15,6 +15,7 @@ if [ -z "${KAPSEL_BENCH_INNER:-}" ]; then
 fi
 empty=$(mktemp /tmp/kapsel-bench-empty-XXXXXX)
 mount --bind "$empty" /sys/fs/cgroup/unified/cgroup.controllers
+: > "$results/oci-errors.log"
 work=$(mktemp -d /tmp/kapsel-bench-oci-XXXXXX)
 chmod 755 "$work"
 cleanup() {
@@ -44,7 +45,7 @@ for rt in kapsel crun runc; do   # each must work before it is timed
 done
 
 hyperfine -N --warmup 10 --runs "$runs" --export-json "$results/oci.json" \
-    -n kapsel-runc "$(run_cmd kapsel)" -n crun "$(run_cmd crun)" -n runc "$(run_cmd runc)" >/dev/null 2>&1
+    -n kapsel-runc "$(run_cmd kapsel)" -n crun "$(run_cmd crun)" -n runc "$(run_cmd runc)" >/dev/null 2>>"$results/oci-errors.log"
 
 # 50 at once (xargs -P) and 200 one after the other, each container with its own id.
 many() { # RT MODE
@@ -53,9 +54,9 @@ many() { # RT MODE
     echo "seq $n | xargs -P $par -I{} $(rtbin $1) --root $work/state-$1 run --bundle $bundle $2-{}"
 }
 hyperfine --warmup 1 --runs 3 --export-json "$results/oci-concurrent.json" \
-    -n kapsel-runc "$(many kapsel concurrent)" -n crun "$(many crun concurrent)" -n runc "$(many runc concurrent)" >/dev/null 2>&1
+    -n kapsel-runc "$(many kapsel concurrent)" -n crun "$(many crun concurrent)" -n runc "$(many runc concurrent)" >/dev/null 2>>"$results/oci-errors.log"
 hyperfine --runs 2 --export-json "$results/oci-sequential.json" \
-    -n kapsel-runc "$(many kapsel sequential)" -n crun "$(many crun sequential)" -n runc "$(many runc sequential)" >/dev/null 2>&1
+    -n kapsel-runc "$(many kapsel sequential)" -n crun "$(many crun sequential)" -n runc "$(many runc sequential)" >/dev/null 2>>"$results/oci-errors.log"
 
 # Peak RSS (kB) of the runtime process that does the run (median of 5).
 rss() {
