@@ -112,4 +112,17 @@ public sealed class FeatureTests
         var host = double.Parse(File.ReadAllText("/proc/uptime").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(inside - host, 864000 - 60, 864000 + 60);
     }
+
+    [Fact]
+    public void KillOfAStoppedContainerSaysNotRunningLikeRunc()
+    {
+        using var b = new BusyboxBundle(s => s.Process!.Args = ["true"]);
+        Assert.Equal(0, b.Oci("run", "--detach", "--bundle", b.Dir, "k1").Code);
+        var deadline = Environment.TickCount64 + 10_000;
+        while (Environment.TickCount64 < deadline && !b.Oci("state", "k1").Out.Contains("\"stopped\"")) Thread.Sleep(20);
+        var (code, _, err) = b.Oci("kill", "k1", "KILL");
+        Assert.NotEqual(0, code);
+        Assert.Contains("container not running", err); // containerd's shim matches this text
+        Assert.Equal(0, b.Oci("delete", "k1").Code);
+    }
 }

@@ -63,7 +63,8 @@ public static class ContainerOps
     {
         var (state, status) = Load(ctx, id);
         if (status is ContainerStatus.Stopped or ContainerStatus.Creating)
-            throw new OciException($"cannot kill container \"{id}\": it is {LiveStatus.Name(status)}");
+            // "container not running" is runc's wording, which containerd's shim maps to "process already finished".
+            throw new OciException($"cannot kill container \"{id}\": container not running ({LiveStatus.Name(status)})");
         if (all && CgroupOf(state) is { } cg)
         {
             cg.KillAll(signal);
