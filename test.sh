@@ -13,9 +13,8 @@ set +e
 dotnet test Kapsel.slnx --logger "console;verbosity=normal" "$@" 2>&1 | tee .build/test.log
 status=${PIPESTATUS[0]}
 set -e
-# One closing line for the whole run, summed over the test assemblies.
-awk '/(Passed|Failed)! +- +Failed:/ {
-        gsub(",", ""); for (i = 1; i <= NF; i++) {
-            if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
+# One closing line for the whole run, summed over the test assemblies' summaries
+# ("Total tests: N" followed by "Passed: N", "Failed: N", "Skipped: N").
+awk '/^ *Passed: *[0-9]+ *$/ { p += $2 } /^ *Failed: *[0-9]+ *$/ { f += $2 } /^ *Skipped: *[0-9]+ *$/ { s += $2 }
      END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' .build/test.log
 exit "$status"
