@@ -24,6 +24,10 @@ public sealed class DockerHarness : IDisposable
         : !File.Exists("/usr/bin/docker") && !OciTestEnv.Installed("docker") ? "the docker client is not installed"
         : null;
 
+    // dockerd 20.10 makes /run/docker/plugins and /etc/docker/key.json whatever its roots: remove them afterwards if they were not there before.
+    private readonly bool _hadRunDocker = Directory.Exists("/run/docker");
+    private readonly bool _hadKey = File.Exists("/etc/docker/key.json");
+
     public DockerHarness()
     {
         var psi = new ProcessStartInfo(Daemon) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -84,6 +88,9 @@ public sealed class DockerHarness : IDisposable
             try { Process.GetProcessById(pid).Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
         Thread.Sleep(200);
         OciTestEnv.Scrub(Path.Combine("/run/containerd/runc", "moby"));
+        if (!_hadKey) File.Delete("/etc/docker/key.json");
+        if (!_hadRunDocker)
+            try { Directory.Delete("/run/docker/plugins"); Directory.Delete("/run/docker"); } catch (IOException) { }
         OciTestEnv.RemoveCgroupDirs(CgroupParent);
         OciTestEnv.Scrub(Dir);
     }
