@@ -13,7 +13,13 @@ public sealed class LocalImage
     [JsonPropertyName("size")] public long Size { get; set; }
     [JsonPropertyName("rootfs")] public string RootfsPath { get; set; } = "";
 
-    [JsonIgnore] public ImageReference Reference => new(Name, Tag);
+    /// <summary>Overlay lower dirs, topmost first (a built-in image has just its rootfs).</summary>
+    [JsonIgnore] public List<string> LowerDirs { get; set; } = [];
+
+    /// <summary>What the image says to run and how (a built-in image: a shell).</summary>
+    [JsonIgnore] public ImageDefaults Defaults { get; set; } = ImageDefaults.Shell;
+
+    [JsonIgnore] public string DisplayName => $"{Name}:{Tag}";
 }
 
 [JsonSerializable(typeof(LocalImage))]

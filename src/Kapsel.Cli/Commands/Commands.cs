@@ -13,6 +13,7 @@ public static class Commands
         RmCommand.Definition,
         ImageCommand.Definition,
         ImageCommand.ImagesAlias,
+        ImageCommand.PullAlias,
         SetupCommand.Definition,
         CompareCommand.Definition,
         VersionCommand.Definition,

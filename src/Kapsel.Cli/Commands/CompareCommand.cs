@@ -35,7 +35,7 @@ public static class CompareCommand
 
         var image = ctx.Engine.Images.Resolve(ImageReference.Parse("busybox"), ctx.Progress.Report);
         ctx.Progress.Done();
-        var report = new CompareReport(image.Reference.ToString(), runs, []);
+        var report = new CompareReport(image.DisplayName, runs, []);
         foreach (var level in Enum.GetValues<InstanceLevel>())
             report.Levels.Add(Measure(ctx.Engine, level, runs, ctx.Progress));
         ctx.Progress.Done();

@@ -10,7 +10,8 @@ public static class ImageCommand
 
         Commands:
           ls [--format table|json]   list local images
-          pull NAME[:TAG]            make an image available (built-in: busybox, debian:SUITE)
+          pull NAME[:TAG] [--tls-verify=false] [--ca-file F]
+                                     pull from a registry, or build a built-in image (busybox, debian:SUITE)
           rm NAME[:TAG]...           remove images
         """;
 
@@ -18,6 +19,9 @@ public static class ImageCommand
 
     public static readonly Command ImagesAlias = new(["images"], "List images (same as image ls)",
         "Usage: kapsel images [--format table|json]", (ctx, args) => List(ctx, new ArgReader(args)));
+
+    public static readonly Command PullAlias = new(["pull"], "Pull an image (same as image pull)",
+        "Usage: kapsel pull NAME[:TAG] [--tls-verify=false] [--ca-file F]", (ctx, args) => Pull(ctx, new ArgReader(args)));
 
     private static int Run(CliContext ctx, string[] argv)
     {
@@ -47,13 +51,28 @@ public static class ImageCommand
         return 0;
     }
 
-    private static int Pull(CliContext ctx, ArgReader args)
+    /// <summary>--tls-verify=false and --cert-dir/--ca-file, as podman/skopeo spell them.</summary>
+    public static void ApplyRegistryFlags(CliContext ctx, ArgReader args)
     {
+        var tls = args.Value("--tls-verify");
+        var ca = args.Value("--ca-file");
+        var store = ctx.Engine.Images;
+        store.RegistryOptions = store.RegistryOptions with
+        {
+            TlsVerify = tls is null ? store.RegistryOptions.TlsVerify : tls is not ("false" or "0"),
+            CaBundle = ca ?? store.RegistryOptions.CaBundle,
+            AuthFile = store.RegistryOptions.AuthFile ?? Path.Combine(ctx.Paths.Root, "auth.json"),
+        };
+    }
+
+    public static int Pull(CliContext ctx, ArgReader args)
+    {
+        ApplyRegistryFlags(ctx, args);
         var names = args.Positionals();
         if (names.Count != 1) throw new UsageException("\"kapsel image pull\" needs exactly one NAME[:TAG]");
-        var image = ctx.Engine.Images.Resolve(ImageReference.Parse(names[0]), ctx.Progress.Report);
+        var image = ctx.Engine.Images.Resolve(names[0], ctx.Progress.Report);
         ctx.Progress.Done();
-        Console.Out.WriteLine($"{image.Reference} {image.Id[..12]}");
+        Console.Out.WriteLine($"{image.DisplayName} {image.Id[..12]}");
         return 0;
     }
 
@@ -63,7 +82,7 @@ public static class ImageCommand
         if (names.Count == 0) throw new UsageException("\"kapsel image rm\" needs at least one NAME[:TAG]");
         foreach (var n in names)
         {
-            ctx.Engine.Images.Remove(ImageReference.Parse(n));
+            ctx.Engine.Images.Remove(n);
             Console.Out.WriteLine($"Removed {n}");
         }
         return 0;

@@ -21,7 +21,7 @@ public static class SetupCommand
         {
             var image = ctx.Engine.Images.Resolve(ImageReference.Parse(name), ctx.Progress.Report);
             ctx.Progress.Done();
-            Console.Out.WriteLine($"image {image.Reference}: ready ({Output.Size(image.Size)}, {image.Source})");
+            Console.Out.WriteLine($"image {image.DisplayName}: ready ({Output.Size(image.Size)}, {image.Source})");
         }
         return 0;
     }

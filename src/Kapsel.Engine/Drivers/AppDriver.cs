@@ -36,10 +36,10 @@ public sealed class AppDriver(KapselPaths paths) : IInstanceDriver
         var dir = Dir(instance);
         foreach (var sub in new[] { "upper", "work", "rootfs", "bundle" })
             Directory.CreateDirectory(Path.Combine(dir, sub));
-        foreach (var p in new[] { image.RootfsPath, dir })
+        foreach (var p in image.LowerDirs.Append(dir))
             if (p.IndexOfAny([',', ':']) >= 0) throw new KapselException($"path \"{p}\" contains ',' or ':' which overlayfs options cannot express");
         Mount("overlay", Rootfs(instance), "overlay", MS_NOSUID | MS_NODEV,
-            $"lowerdir={image.RootfsPath},upperdir={Path.Combine(dir, "upper")},workdir={Path.Combine(dir, "work")}");
+            $"lowerdir={string.Join(':', image.LowerDirs)},upperdir={Path.Combine(dir, "upper")},workdir={Path.Combine(dir, "work")}");
         var spec = BuildSpec(instance);
         File.WriteAllBytes(Path.Combine(Bundle(instance), "config.json"), JsonSerializer.SerializeToUtf8Bytes(spec, OciJsonContext.Default.RuntimeSpec));
     }

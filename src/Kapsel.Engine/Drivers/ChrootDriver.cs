@@ -38,15 +38,15 @@ public sealed class ChrootDriver(KapselPaths paths) : IInstanceDriver
         var dir = Dir(instance);
         var upper = Path.Combine(dir, "upper");
         var rootfs = Path.Combine(dir, "rootfs");
-        foreach (var p in new[] { image.RootfsPath, upper, dir })
+        foreach (var p in image.LowerDirs.Append(dir))
             if (p.IndexOfAny([',', ':']) >= 0) throw new KapselException($"path \"{p}\" contains ',' or ':' which overlayfs options cannot express");
 
-        var executable = ExecutableResolver.Resolve([upper, image.RootfsPath], instance.Command[0], instance.Env);
+        var executable = ExecutableResolver.Resolve([upper, .. image.LowerDirs], instance.Command[0], instance.Env);
         var plan = new SpawnPlan { CloneFlags = CLONE_NEWNS };
         try
         {
             plan.Mount(null, "/", null, MS_REC | MS_PRIVATE)
-                .Mount("overlay", rootfs, "overlay", 0, $"lowerdir={image.RootfsPath},upperdir={upper},workdir={Path.Combine(dir, "work")}");
+                .Mount("overlay", rootfs, "overlay", 0, $"lowerdir={string.Join(':', image.LowerDirs)},upperdir={upper},workdir={Path.Combine(dir, "work")}");
             foreach (var hostDir in new[] { "/proc", "/sys", "/dev" })
             {
                 plan.Mkdir(rootfs + hostDir, optional: true);

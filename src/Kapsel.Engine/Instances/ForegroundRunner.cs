@@ -25,17 +25,17 @@ public sealed class ForegroundRunner(KapselEngine engine)
 
         Trace.Mark("run: start");
         var driver = engine.Driver(request.Level);
-        var image = engine.Images.Resolve(ImageReference.Parse(request.Image), progress);
+        var image = engine.Images.Resolve(request.Image, progress);
         Trace.Mark("image resolved");
         var instance = new Instance
         {
             Id = InstanceNames.NewId(),
             Name = request.Name ?? InstanceNames.Generate(),
             Level = request.Level,
-            Image = image.Reference.ToString(),
-            Command = request.Command.Count > 0 ? [.. request.Command] : ["/bin/sh"],
-            Env = BuildEnv(request.Env),
-            WorkingDir = request.WorkingDir ?? "/",
+            Image = image.DisplayName,
+            Command = image.Defaults.Command(request.Command),
+            Env = BuildEnv(image.Defaults.Env, request.Env),
+            WorkingDir = request.WorkingDir ?? image.Defaults.WorkingDir ?? "/",
             State = InstanceState.Created,
             AutoRemove = request.AutoRemove,
             Created = DateTimeOffset.UtcNow,
@@ -89,11 +89,13 @@ public sealed class ForegroundRunner(KapselEngine engine)
         }
     }
 
-    private static List<string> BuildEnv(IReadOnlyList<string>? requested)
+    /// <summary>Defaults, then the image's Env, then TERM for a terminal, then -e values: later wins.</summary>
+    private static List<string> BuildEnv(IReadOnlyList<string> imageEnv, IReadOnlyList<string>? requested)
     {
         var env = new List<string>(DefaultEnv);
-        if (Environment.GetEnvironmentVariable("TERM") is { } term && !Console.IsOutputRedirected) env.Add($"TERM={term}");
-        foreach (var e in requested ?? [])
+        var extra = new List<string>(imageEnv);
+        if (Environment.GetEnvironmentVariable("TERM") is { } term && !Console.IsOutputRedirected) extra.Add($"TERM={term}");
+        foreach (var e in extra.Concat(requested ?? []))
         {
             var key = e.Split('=', 2)[0];
             env.RemoveAll(x => x.Split('=', 2)[0] == key);

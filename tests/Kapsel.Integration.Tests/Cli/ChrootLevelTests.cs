@@ -77,11 +77,13 @@ public sealed class ChrootLevelTests : IDisposable
     [Fact]
     public void UnknownImageIsOneLineError125()
     {
-        var r = _kapsel.Run("run", "--level", "chroot", "--rm", "no-such-image:1", "true");
+        // A registry reference that can't be pulled (nothing listens on 127.0.0.1:9; tests never leave the host).
+        var r = _kapsel.Run("run", "--level", "chroot", "--rm", "127.0.0.1:9/no-such-image:1", "true");
         Assert.Equal(125, r.ExitCode);
         var errors = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.Contains("warning")).ToList();
         Assert.Single(errors);
-        Assert.Contains("image \"no-such-image:1\" not found", errors[0]);
+        Assert.Contains("no-such-image", errors[0]);
+        Assert.Contains("Connection refused", errors[0]);
         var bad = _kapsel.Run("run", "--level", "chroot", "--rm", "Bad..Ref", "true");
         Assert.Equal(125, bad.ExitCode);
         Assert.Contains("invalid image reference", bad.Stderr);
