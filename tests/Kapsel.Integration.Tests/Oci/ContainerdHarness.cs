@@ -15,6 +15,8 @@ public sealed class ContainerdHarness : IDisposable
     public string Namespace { get; } = "kapseltest-" + Guid.NewGuid().ToString("N")[..8];
     public string Socket => Path.Combine(Dir, "containerd.sock");
     private readonly Process _daemon;
+    // containerd, ctr and the shim always use /run/containerd/{fifo,s,runc}: remove what we caused.
+    private readonly bool _hadRunContainerd = Directory.Exists("/run/containerd");
 
     public ContainerdHarness()
     {
@@ -82,5 +84,8 @@ public sealed class ContainerdHarness : IDisposable
         OciTestEnv.Scrub(Path.Combine("/run/containerd/runc", Namespace));
         OciTestEnv.RemoveCgroupDirs(Namespace);
         OciTestEnv.Scrub(Dir);
+        if (!_hadRunContainerd)
+            foreach (var d in new[] { "/run/containerd/fifo", "/run/containerd/s", "/run/containerd/runc", "/run/containerd" })
+                try { Directory.Delete(d); } catch (IOException) { } // only when empty: others may use it meanwhile
     }
 }

@@ -27,6 +27,7 @@ public sealed class DockerHarness : IDisposable
     // dockerd 20.10 makes /run/docker/plugins and /etc/docker/key.json whatever its roots: remove them afterwards if they were not there before.
     private readonly bool _hadRunDocker = Directory.Exists("/run/docker");
     private readonly bool _hadKey = File.Exists("/etc/docker/key.json");
+    private readonly bool _hadRunContainerd = Directory.Exists("/run/containerd");
 
     public DockerHarness()
     {
@@ -89,6 +90,9 @@ public sealed class DockerHarness : IDisposable
         Thread.Sleep(200);
         OciTestEnv.Scrub(Path.Combine("/run/containerd/runc", "moby"));
         if (!_hadKey) File.Delete("/etc/docker/key.json");
+        if (!_hadRunContainerd)
+            foreach (var d in new[] { "/run/containerd/fifo", "/run/containerd/s", "/run/containerd/runc", "/run/containerd" })
+                try { Directory.Delete(d); } catch (IOException) { }
         if (!_hadRunDocker)
             try { Directory.Delete("/run/docker/plugins"); Directory.Delete("/run/docker"); } catch (IOException) { }
         OciTestEnv.RemoveCgroupDirs(CgroupParent);
