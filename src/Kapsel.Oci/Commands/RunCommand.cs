@@ -12,7 +12,11 @@ public static class RunCommand
     {
         var cl = CommandLine.Parse(args, "run", CreateCommand.ValueFlags, CreateCommand.BoolFlags);
         var options = CreateCommand.Options(cl, "run");
+        using var console = options.ConsoleSocket is null && !cl.Has("detach") && TerminalRequested(options.Bundle)
+            ? new ForegroundConsole(ctx.Root, options.Id) : null;
+        if (console is not null) options = options with { ConsoleSocket = console.SocketPath };
         using var child = ContainerCreator.Create(ctx, options);
+        console?.Accept();
         try { ContainerOps.Start(ctx, options.Id); }
         catch
         {
@@ -22,8 +26,22 @@ public static class RunCommand
         if (cl.Has("detach")) return 0;
         int code;
         using (SignalForwarding.To(sig => child.Signal(sig)))
+        {
+            console?.Relay();
             code = child.Wait().Code;
+        }
         if (!cl.Has("keep")) ContainerOps.Delete(ctx, options.Id, force: true);
         return code;
+    }
+
+    /// <summary>A cheap look at process.terminal before the full load in create (which validates everything).</summary>
+    private static bool TerminalRequested(string bundle)
+    {
+        try
+        {
+            var spec = Spec.SpecLoader.LoadFile(Path.Combine(Path.GetFullPath(bundle), "config.json"), []);
+            return spec.Process?.Terminal == true;
+        }
+        catch (Exception e) when (e is OciException or IOException) { return false; } // create reports it properly
     }
 }

@@ -8,7 +8,7 @@ using Kapsel.Oci.Spec;
 
 namespace Kapsel.Oci.Runtime;
 
-public sealed class CreateOptions
+public sealed record CreateOptions
 {
     public required string Id { get; init; }
     public required string Bundle { get; init; }
