@@ -43,8 +43,9 @@ public sealed class StateDatabase : IDisposable
     {
         lock (_lock)
         {
-            if (CurrentVersion(component) == version) return;
+            if (CurrentVersion(component) == version) return; // the common case: a read, no write lock
             using var tx = Begin();
+            Execute("CREATE TABLE IF NOT EXISTS schema_versions(component TEXT PRIMARY KEY, version INTEGER NOT NULL)");
             var current = CurrentVersion(component);
             if (current > version)
                 throw new InvalidOperationException($"state database {Path}: {component} schema {current} is newer than this kapsel ({version})");
@@ -60,7 +61,7 @@ public sealed class StateDatabase : IDisposable
 
     private int CurrentVersion(string component)
     {
-        Execute("CREATE TABLE IF NOT EXISTS schema_versions(component TEXT PRIMARY KEY, version INTEGER NOT NULL)");
+        if (Scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_versions'") is null) return 0;
         return Scalar("SELECT version FROM schema_versions WHERE component = $c", ("$c", component)) is long v ? (int)v : 0;
     }
 

@@ -3,6 +3,13 @@ namespace Kapsel.Integration.Tests;
 /// <summary>Snapshots of host state that a test must leave as it found it: mounts and child processes.</summary>
 public static class HostLeaks
 {
+    /// <summary>Instance directories left under a kapsel root (none is fine: --rm runs may never make one).</summary>
+    public static IReadOnlyList<string> InstanceDirs(string root)
+    {
+        var dir = System.IO.Path.Combine(root, "instances");
+        return Directory.Exists(dir) ? Directory.GetDirectories(dir) : [];
+    }
+
     public static IReadOnlyList<string> MountsUnder(string path) =>
         File.ReadAllLines("/proc/self/mountinfo").Select(l => l.Split(' ')[4]).Where(m => m.StartsWith(path)).ToList();
 

@@ -13,6 +13,9 @@ namespace Kapsel.Engine.Drivers;
 /// overlay and the /proc, /sys, /dev binds are made in a private mount namespace of the child
 /// only, so they vanish with it and nothing leaks onto the host. No other isolation is added:
 /// processes, network, users and root privileges are the host's.
+/// An instance run with --rm keeps its writable layer on a tmpfs mounted in that same private
+/// mount namespace (over one shared, empty scratch directory): it needs no per-instance
+/// directories on the host at all, so there is nothing to create, clean up or leak.
 /// </summary>
 public sealed class ChrootDriver(KapselPaths paths) : IInstanceDriver
 {
@@ -25,10 +28,12 @@ public sealed class ChrootDriver(KapselPaths paths) : IInstanceDriver
         Filesystem: true, Processes: false, Network: false, Users: false, Ipc: false, Hostname: false,
         ResourceLimits: false, Kernel: false, Summary: "filesystem view only; root in a chroot is root on the host");
 
-    private string Dir(Instance i) => paths.InstanceDir(i.Id);
+    private string Dir(Instance i) => i.AutoRemove ? ScratchDir : paths.InstanceDir(i.Id);
+    private string ScratchDir => Path.Combine(paths.RunRoot, "chroot-scratch");
 
     public void Create(Instance instance, LocalImage image)
     {
+        if (instance.AutoRemove) { Directory.CreateDirectory(ScratchDir); return; }
         foreach (var sub in new[] { "upper", "work", "rootfs" })
             Directory.CreateDirectory(Path.Combine(Dir(instance), sub));
     }
@@ -41,12 +46,19 @@ public sealed class ChrootDriver(KapselPaths paths) : IInstanceDriver
         foreach (var p in image.LowerDirs.Append(dir))
             if (p.IndexOfAny([',', ':']) >= 0) throw new KapselException($"path \"{p}\" contains ',' or ':' which overlayfs options cannot express");
 
-        var executable = ExecutableResolver.Resolve([upper, .. image.LowerDirs], instance.Command[0], instance.Env);
+        // A --rm instance's upper dir only exists inside its own mount namespace (empty tmpfs).
+        IReadOnlyList<string> layers = instance.AutoRemove ? image.LowerDirs : [upper, .. image.LowerDirs];
+        var executable = ExecutableResolver.Resolve(layers, instance.Command[0], instance.Env);
         var plan = new SpawnPlan { CloneFlags = CLONE_NEWNS };
         try
         {
-            plan.Mount(null, "/", null, MS_REC | MS_PRIVATE)
-                .Mount("overlay", rootfs, "overlay", 0, $"lowerdir={string.Join(':', image.LowerDirs)},upperdir={upper},workdir={Path.Combine(dir, "work")}");
+            plan.Mount(null, "/", null, MS_REC | MS_PRIVATE);
+            if (instance.AutoRemove)
+            {
+                plan.Mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+                plan.Mkdir(upper).Mkdir(Path.Combine(dir, "work")).Mkdir(rootfs);
+            }
+            plan.Mount("overlay", rootfs, "overlay", 0, $"lowerdir={string.Join(':', image.LowerDirs)},upperdir={upper},workdir={Path.Combine(dir, "work")}");
             foreach (var hostDir in new[] { "/proc", "/sys", "/dev" })
             {
                 plan.Mkdir(rootfs + hostDir, optional: true);
@@ -63,5 +75,8 @@ public sealed class ChrootDriver(KapselPaths paths) : IInstanceDriver
         finally { plan.Dispose(); }
     }
 
-    public void Delete(Instance instance) => ImageStore.DeleteTree(Dir(instance));
+    public void Delete(Instance instance)
+    {
+        if (!instance.AutoRemove) ImageStore.DeleteTree(Dir(instance));
+    }
 }

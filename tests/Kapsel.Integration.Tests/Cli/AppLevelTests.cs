@@ -30,7 +30,7 @@ public sealed class AppLevelTests : IDisposable
         Assert.Contains("Seccomp:\t2", r.Stdout);
         Assert.Equal("1", lines[4]); // loopback up
         Assert.DoesNotContain("warning", r.Stderr);
-        Assert.Empty(Directory.GetDirectories(Path.Combine(_kapsel.Root, "instances")));
+        Assert.Empty(HostLeaks.InstanceDirs(_kapsel.Root));
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class AppLevelTests : IDisposable
         var r = _kapsel.Run("run", "--rm", "busybox", "--", "no-such-command");
         Assert.Equal(127, r.ExitCode);
         Assert.Contains("no-such-command", r.Stderr);
-        Assert.Empty(Directory.GetDirectories(Path.Combine(_kapsel.Root, "instances")));
+        Assert.Empty(HostLeaks.InstanceDirs(_kapsel.Root));
         Assert.Equal("[]", _kapsel.Run("ps", "-a", "--format", "json").Stdout.Trim());
     }
 }

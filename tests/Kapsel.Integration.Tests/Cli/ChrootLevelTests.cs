@@ -19,7 +19,7 @@ public sealed class ChrootLevelTests : IDisposable
         Assert.Equal(3, r.ExitCode);
         Assert.Equal("hello\n", r.Stdout);
         Assert.Contains("warning: the chroot level isolates only the filesystem view", r.Stderr);
-        Assert.Empty(Directory.GetDirectories(Path.Combine(_kapsel.Root, "instances")));
+        Assert.Empty(HostLeaks.InstanceDirs(_kapsel.Root));
         Assert.Equal("[]", _kapsel.Run("ps", "-a", "--format", "json").Stdout.Trim());
     }
 
@@ -56,7 +56,7 @@ public sealed class ChrootLevelTests : IDisposable
         Assert.Contains("already in use", taken.Stderr);
 
         Assert.Equal(0, _kapsel.Run("rm", "keeper").ExitCode);
-        Assert.Empty(Directory.GetDirectories(Path.Combine(_kapsel.Root, "instances")));
+        Assert.Empty(HostLeaks.InstanceDirs(_kapsel.Root));
         Assert.Equal(1, _kapsel.Run("rm", "keeper").ExitCode);
     }
 
@@ -70,7 +70,7 @@ public sealed class ChrootLevelTests : IDisposable
         Assert.Equal(127, missingPath.ExitCode);
         var notExec = _kapsel.Run("run", "--level", "chroot", "--rm", "busybox", "--", "/etc/passwd");
         Assert.Equal(126, notExec.ExitCode);
-        Assert.Empty(Directory.GetDirectories(Path.Combine(_kapsel.Root, "instances")));
+        Assert.Empty(HostLeaks.InstanceDirs(_kapsel.Root));
         Assert.Equal("[]", _kapsel.Run("ps", "-a", "--format", "json").Stdout.Trim());
     }
 
@@ -172,7 +172,7 @@ public sealed class ChrootLevelTests : IDisposable
         Assert.Contains("Exited (unknown)", ps.Stdout);
         Assert.Equal("[]", _kapsel.Run("ps", "--format", "json").Stdout.Trim());
         Assert.Equal(0, _kapsel.Run("rm", "orphan").ExitCode);
-        Assert.Empty(Directory.GetDirectories(Path.Combine(_kapsel.Root, "instances")));
+        Assert.Empty(HostLeaks.InstanceDirs(_kapsel.Root));
     }
 
     [Fact]

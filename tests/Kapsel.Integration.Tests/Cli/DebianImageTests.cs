@@ -23,7 +23,7 @@ public sealed class DebianImageTests
         var images = KapselBinary.Exec(KapselBinary.Path, ["--root", SharedRoot, "image", "ls", "--format", "json"]);
         Assert.Contains("\"tag\": \"bookworm\"", images.Stdout);
         Assert.Contains("debootstrap --variant=minbase bookworm", images.Stdout);
-        Assert.Empty(Directory.GetDirectories(Path.Combine(SharedRoot, "instances")));
+        Assert.Empty(HostLeaks.InstanceDirs(SharedRoot));
         Assert.Empty(HostLeaks.MountsUnder(SharedRoot));
     }
 }

@@ -47,7 +47,7 @@ public sealed class RegistryImageTests : IDisposable
         var chroot = _kapsel.Run("run", "--level", "chroot", "--rm", reference, "--", "/bin/sh", "-c", "echo chroot");
         Assert.Equal(0, chroot.ExitCode);
         Assert.Equal("chroot\n", chroot.Stdout);
-        Assert.Empty(Directory.GetDirectories(Path.Combine(_kapsel.Root, "instances")));
+        Assert.Empty(HostLeaks.InstanceDirs(_kapsel.Root));
     }
 
     [Fact]
