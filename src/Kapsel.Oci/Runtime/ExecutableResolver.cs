@@ -40,9 +40,8 @@ internal static class ExecutableResolver
 
     private static Kind Probe(RootfsPaths root, string path)
     {
-        int fd;
-        try { fd = root.OpenPath(path); }
-        catch (Linux.SyscallException) { return Kind.Missing; }
+        var fd = root.TryOpenPath(path);
+        if (fd < 0) return Kind.Missing;
         try
         {
             var proc = $"/proc/self/fd/{fd}";

@@ -58,11 +58,11 @@ public sealed class RootfsPaths : IDisposable
     public int OpenPath(string containerPath) =>
         FileCalls.OpenAt2(_rootFd, containerPath.TrimStart('/') is { Length: > 0 } r ? r : ".", FileCalls.O_PATH, ResolveFlags);
 
-    private int TryOpen(string relative)
-    {
-        try { return FileCalls.OpenAt2(_rootFd, relative, FileCalls.O_PATH, ResolveFlags); }
-        catch (SyscallException e) { return -e.Errno; }
-    }
+    /// <summary>Like <see cref="OpenPath"/> but returns -errno: "missing" is a normal answer on hot paths, and NativeAOT exceptions cost milliseconds.</summary>
+    public int TryOpenPath(string containerPath) =>
+        TryOpen(containerPath.TrimStart('/') is { Length: > 0 } r ? r : ".");
+
+    private int TryOpen(string relative) => FileCalls.TryOpenAt2(_rootFd, relative, FileCalls.O_PATH, ResolveFlags);
 
     /// <summary>Creates each missing component under its already resolved parent (mkdirat/openat do not follow the new name's symlinks).</summary>
     private int MakePath(string relative, Create create)
