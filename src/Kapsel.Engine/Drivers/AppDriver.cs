@@ -62,8 +62,12 @@ public sealed class AppDriver(KapselPaths paths) : IInstanceDriver
         Linux.Spawn.SpawnedProcess init;
         try
         {
-            using (StdioRedirect.For(stdio))
-                init = ContainerCreator.Create(runtime, new CreateOptions { Id = instance.Id, Bundle = Bundle(instance) });
+            init = ContainerCreator.Create(runtime, new CreateOptions
+            {
+                Id = instance.Id,
+                Bundle = Bundle(instance),
+                Stdio = new ContainerStdio(stdio.Stdin, stdio.Stdout, stdio.Stderr),
+            });
         }
         catch (OciException e) when (e.ExitCode is 126 or 127)
         {

@@ -17,7 +17,12 @@ public sealed record CreateOptions
     public int PreserveFds { get; init; }
     public bool NoPivot { get; init; }
     public bool NoNewKeyring { get; init; }
+    /// <summary>The container's stdin/stdout/stderr; null = the runtime's own 0/1/2, as runc does.</summary>
+    public ContainerStdio? Stdio { get; init; }
 }
+
+/// <summary>Fds in the runtime process that become the container's 0, 1 and 2.</summary>
+public sealed record ContainerStdio(int Stdin, int Stdout, int Stderr);
 
 /// <summary>
 /// `create`: validates the bundle, makes the state directory, exec fifo and cgroup, spawns the
@@ -107,7 +112,7 @@ public static class ContainerCreator
                 NoPivot = o.NoPivot, NoNewKeyring = o.NoNewKeyring, PreserveFds = preserve,
                 StateDirFd = stateDirFd, ReadyWriteFd = readyWrite, ReleaseReadFd = releaseRead,
                 HookSyncWriteFd = hookSyncWrite, HookReleaseReadFd = hookReleaseRead,
-                ConsoleSocketFd = console is null ? -1 : (int)console.Handle,
+                ConsoleSocketFd = console is null ? -1 : (int)console.Handle, Stdio = o.Stdio,
                 JoinFds = joins, JoinPidFd = joinPid, Seccomp = seccomp, CgroupDirectories = cgroupDirs, Warnings = warnings,
             };
             using var plan = new InitPlanBuilder(input).Build();

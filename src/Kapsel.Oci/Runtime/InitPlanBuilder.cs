@@ -91,6 +91,8 @@ internal sealed class InitPlanBuilder
         Place(_in.HookSyncWriteFd, ChildFds.HookSync);
         Place(_in.HookReleaseReadFd, ChildFds.HookRelease);
         Place(_in.ConsoleSocketFd, ChildFds.ConsoleSocket);
+        // A caller that embeds the runtime may hand the container other streams than its own 0/1/2.
+        if (_in.Stdio is { } io) _plan.Dup(io.Stdin, 0).Dup(io.Stdout, 1).Dup(io.Stderr, 2);
         var nsIndex = 0;
         var joins = _in.JoinFds.OrderBy(j => j.Key == "user" ? 0 : j.Key == "mount" ? 2 : 1).ToList();
         foreach (var (type, fd) in joins) Place(fd, ChildFds.NamespaceBase + nsIndex++);

@@ -19,6 +19,7 @@ internal sealed class InitPlanInput
     public int HookSyncWriteFd { get; init; } = -1;
     public int HookReleaseReadFd { get; init; } = -1;
     public int ConsoleSocketFd { get; init; } = -1;
+    public ContainerStdio? Stdio { get; init; }
     /// <summary>Namespaces to join by path: type → open fd in the runtime (pid is handled by the Spawner).</summary>
     public Dictionary<string, int> JoinFds { get; init; } = [];
     public int JoinPidFd { get; init; } = -1;
