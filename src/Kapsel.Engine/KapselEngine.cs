@@ -1,7 +1,9 @@
 using Kapsel.Engine.Drivers;
 using Kapsel.Engine.Instances;
 using Kapsel.Engine.State;
+using Kapsel.Engine.Volumes;
 using Kapsel.Images;
+using Kapsel.Network.Networks;
 using Kapsel.State;
 
 namespace Kapsel.Engine;
@@ -13,6 +15,7 @@ namespace Kapsel.Engine;
 public sealed class KapselEngine : IDisposable
 {
     private StateDatabase? _store;
+    private NetworkManager? _networks;
 
     public KapselPaths Paths { get; }
     public ImageStore Images { get; }
@@ -28,6 +31,23 @@ public sealed class KapselEngine : IDisposable
 
     public InstanceRepository Instances => new(Store);
 
+    public VolumeStore Volumes => new(Paths.Volumes);
+
+    /// <summary>
+    /// Networks, in the same state database. KAPSEL_LINK_PREFIX and KAPSEL_NFT_TABLE give a
+    /// separate installation (tests) its own kernel object names, so neither it nor its prune
+    /// ever touches another's bridges or rules.
+    /// </summary>
+    public NetworkManager Networks => _networks ??= new NetworkManager(new SqliteNetworkStore(Store), new NetworkOptions
+    {
+        LinkPrefix = Environment.GetEnvironmentVariable("KAPSEL_LINK_PREFIX") is { Length: > 0 } p ? p : "k",
+        TableName = Environment.GetEnvironmentVariable("KAPSEL_NFT_TABLE") is { Length: > 0 } t ? t : "kapsel",
+        Notice = NetworkNotice,
+    });
+
+    /// <summary>Where network notices go (the CLI prints them on stderr).</summary>
+    public Action<string>? NetworkNotice { get; set; }
+
     public IInstanceDriver Driver(InstanceLevel level) => level switch
     {
         InstanceLevel.Chroot => new ChrootDriver(Paths),
@@ -35,16 +55,23 @@ public sealed class KapselEngine : IDisposable
         _ => throw new KapselException($"the {Instance.LevelName(level)} level is not available yet in this build of Kapsel"),
     };
 
-    /// <summary>Removes a stopped instance (or a running one with force: it is killed first).</summary>
+    /// <summary>
+    /// Removes a stopped instance (or a running one with force: killed first, its owner given the
+    /// moment to record it), with its filesystem, anonymous volumes, leftover network leases and record.
+    /// </summary>
     public void Remove(Instance instance, bool force)
     {
-        if (instance.State == InstanceState.Running && instance.Pid is { } pid && ProcessIsAlive(pid))
+        if (InstanceControl.IsRunning(instance))
         {
             if (!force) throw new KapselException($"instance {instance.Name} is running; stop it first or use --force");
-            Linux.Interop.ProcessCalls.Kill(pid, Linux.Interop.ProcessCalls.SIGKILL);
+            Instances.SetStopRequested(instance.Id, true);
+            new InstanceControl(this).Stop(instance, TimeSpan.Zero);
+            if (Instances.Get(instance.Id) is not { } now) return; // its monitor removed it (--rm)
+            instance = now;
         }
-        Driver(instance.Level).Delete(instance);
-        Instances.Remove(instance.Id);
+        // An owner that crashed leaves leases; they go with the instance.
+        if (instance.Level != InstanceLevel.Chroot && Networks.Attachments(instance.Id).Count > 0) Networks.DisconnectAll(instance.Id);
+        new InstanceLauncher(this).Remove(instance);
     }
 
     private static bool ProcessIsAlive(int pid) => Directory.Exists($"/proc/{pid}");
@@ -66,5 +93,9 @@ public sealed class KapselEngine : IDisposable
         return list;
     }
 
-    public void Dispose() => _store?.Dispose();
+    public void Dispose()
+    {
+        _networks?.Dispose();
+        _store?.Dispose();
+    }
 }

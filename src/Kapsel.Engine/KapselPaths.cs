@@ -13,6 +13,7 @@ public sealed record KapselPaths(string Root, string RunRoot)
 
     public string Images => Path.Combine(Root, "images");
     public string Instances => Path.Combine(Root, "instances");
+    public string Volumes => Path.Combine(Root, "volumes");
     public string Database => Path.Combine(Root, "kapsel.db");
     public string OciRuntimeRoot => Path.Combine(RunRoot, "runtime");
 

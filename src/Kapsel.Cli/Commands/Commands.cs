@@ -10,7 +10,18 @@ public static class Commands
     [
         RunCommand.Definition,
         PsCommand.Definition,
+        LifecycleCommands.Start,
+        LifecycleCommands.Stop,
+        LifecycleCommands.Restart,
+        LifecycleCommands.Kill,
+        LifecycleCommands.Wait,
+        ExecCommand.Definition,
+        LogsCommand.Definition,
+        InspectCommand.Definition,
+        PortCommand.Definition,
         RmCommand.Definition,
+        NetworkCommand.Definition,
+        VolumeCommand.Definition,
         ImageCommand.Definition,
         ImageCommand.ImagesAlias,
         ImageCommand.PullAlias,
@@ -19,6 +30,7 @@ public static class Commands
         VersionCommand.Definition,
         DebugCommand.Definition,
         HelpCommand.Definition,
+        MonitorCommand.Definition,
     ];
 
     public static Command? Find(string name) => All.FirstOrDefault(c => c.Names.Contains(name));

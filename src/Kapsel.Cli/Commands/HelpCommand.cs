@@ -24,7 +24,7 @@ public static class HelpCommand
             Commands:
 
             """);
-        foreach (var c in Commands.All)
+        foreach (var c in Commands.All.Where(c => c.Summary.Length > 0)) // internal commands have none
             Console.Out.Write($"  {c.Names[0],-10} {c.Summary}\n");
         Console.Out.Write("""
 

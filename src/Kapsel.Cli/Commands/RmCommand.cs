@@ -7,7 +7,8 @@ public static class RmCommand
     public static readonly Command Definition = new(["rm"], "Remove instances", """
         Usage: kapsel rm [-f] INSTANCE [INSTANCE...]
 
-        Removes instances (by name or id) and everything they own on the host.
+        Removes instances (by name or id) and everything they own on the host: filesystem,
+        network attachments, anonymous volumes (named volumes stay).
 
         Options:
           -f, --force   kill a running instance first

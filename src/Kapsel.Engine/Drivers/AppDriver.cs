@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Kapsel.Engine.Instances;
+using Kapsel.Engine.Volumes;
 using Kapsel.Images;
 using Kapsel.Linux.Interop;
 using Kapsel.Network.Netlink;
@@ -40,23 +41,15 @@ public sealed class AppDriver(KapselPaths paths) : IInstanceDriver
             if (p.IndexOfAny([',', ':']) >= 0) throw new KapselException($"path \"{p}\" contains ',' or ':' which overlayfs options cannot express");
         Mount("overlay", Rootfs(instance), "overlay", MS_NOSUID | MS_NODEV,
             $"lowerdir={string.Join(':', image.LowerDirs)},upperdir={Path.Combine(dir, "upper")},workdir={Path.Combine(dir, "work")}");
-        var spec = BuildSpec(instance);
+        var hostNetwork = instance.Config.Network == "host";
+        EtcFiles.WriteInitial(dir, AppSpecBuilder.HostnameOf(instance), hostNetwork);
+        var volumes = new VolumeStore(paths.Volumes);
+        foreach (var m in instance.Config.Mounts.Where(m => m.Type == "volume")) volumes.Create(m.Source!);
+        var spec = AppSpecBuilder.Build(instance, Rootfs(instance), dir, volumes, $"/kapsel/{instance.Id}");
         File.WriteAllBytes(Path.Combine(Bundle(instance), "config.json"), JsonSerializer.SerializeToUtf8Bytes(spec, OciJsonContext.Default.RuntimeSpec));
     }
 
-    private RuntimeSpec BuildSpec(Instance instance)
-    {
-        var spec = DefaultSpec.Create(args: [.. instance.Command]);
-        spec.Root = new RootSpec { Path = Rootfs(instance), Readonly = false };
-        spec.Hostname = instance.Id[..12];
-        spec.Process!.Env = [.. instance.Env];
-        spec.Process.Cwd = instance.WorkingDir;
-        spec.Linux!.CgroupsPath = $"/kapsel/{instance.Id}";
-        spec.Annotations = new Dictionary<string, string> { ["io.kapsel.name"] = instance.Name, ["io.kapsel.level"] = "app" };
-        return spec;
-    }
-
-    public IInstanceProcess Start(Instance instance, LocalImage image, InstanceStdio stdio)
+    public IInstanceProcess Start(Instance instance, LocalImage image, InstanceStdio stdio, Func<int, IDisposable?>? beforeStart = null)
     {
         var runtime = Runtime;
         Linux.Spawn.SpawnedProcess init;
@@ -67,6 +60,7 @@ public sealed class AppDriver(KapselPaths paths) : IInstanceDriver
                 Id = instance.Id,
                 Bundle = Bundle(instance),
                 Stdio = new ContainerStdio(stdio.Stdin, stdio.Stdout, stdio.Stderr),
+                ConsoleSocket = stdio.ConsoleSocket,
             });
         }
         catch (OciException e) when (e.ExitCode is 126 or 127)
@@ -77,20 +71,33 @@ public sealed class AppDriver(KapselPaths paths) : IInstanceDriver
         {
             throw new KapselException(e.Message, e);
         }
+        IDisposable? attached = null;
         try
         {
-            // The runtime gives the container a fresh network namespace with lo down (like runc);
-            // until the instance joins a network, make loopback usable as Docker's "none" does.
-            using (var net = RtNetlink.OpenInNamespace($"/proc/{init.Pid}/ns/net"))
+            if (beforeStart is not null) attached = beforeStart(init.Pid);
+            else if (instance.Config.Network != "host")
+            {
+                // The runtime gives the container a fresh network namespace with lo down (like
+                // runc); with nothing attaching it, make loopback usable as Docker's "none" does.
+                using var net = RtNetlink.OpenInNamespace($"/proc/{init.Pid}/ns/net");
                 net.BringUpLoopback();
+            }
             ContainerOps.Start(runtime, instance.Id);
         }
         catch
         {
+            attached?.Dispose();
+            try { ContainerOps.Delete(runtime, instance.Id, force: true); } catch (OciException) { }
             init.Dispose();
             throw;
         }
-        return new SpawnedInstanceProcess(init);
+        return new SpawnedInstanceProcess(init, attached);
+    }
+
+    public void Stopped(Instance instance)
+    {
+        try { ContainerOps.Delete(Runtime, instance.Id, force: true); }
+        catch (OciException) { /* already gone */ }
     }
 
     public void Delete(Instance instance)

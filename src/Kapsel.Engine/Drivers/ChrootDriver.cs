@@ -38,7 +38,7 @@ public sealed class ChrootDriver(KapselPaths paths) : IInstanceDriver
             Directory.CreateDirectory(Path.Combine(Dir(instance), sub));
     }
 
-    public IInstanceProcess Start(Instance instance, LocalImage image, InstanceStdio stdio)
+    public IInstanceProcess Start(Instance instance, LocalImage image, InstanceStdio stdio, Func<int, IDisposable?>? beforeStart = null)
     {
         var dir = Dir(instance);
         var upper = Path.Combine(dir, "upper");
@@ -74,6 +74,8 @@ public sealed class ChrootDriver(KapselPaths paths) : IInstanceDriver
         }
         finally { plan.Dispose(); }
     }
+
+    public void Stopped(Instance instance) { } // its mount namespace (and overlay) died with the process
 
     public void Delete(Instance instance)
     {

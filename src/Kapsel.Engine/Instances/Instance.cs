@@ -23,6 +23,14 @@ public sealed class Instance
     public DateTimeOffset Created { get; set; }
     public DateTimeOffset? Started { get; set; }
     public DateTimeOffset? Finished { get; set; }
+    public InstanceConfig Config { get; set; } = new();
+    /// <summary>The process that owns the instance's main process: its monitor (detached) or the kapsel that runs it in the foreground.</summary>
+    public int? MonitorPid { get; set; }
+    /// <summary>Set by stop/kill so the monitor does not apply the restart policy.</summary>
+    public bool StopRequested { get; set; }
+    public int RestartCount { get; set; }
+
+    public string ShortId => Id[..12];
 
     public static string LevelName(InstanceLevel level) => level.ToString().ToLowerInvariant();
 

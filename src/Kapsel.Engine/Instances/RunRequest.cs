@@ -8,4 +8,11 @@ public sealed record RunRequest(
     string? Name = null,
     IReadOnlyList<string>? Env = null,
     string? WorkingDir = null,
-    bool AutoRemove = false);
+    bool AutoRemove = false)
+{
+    /// <summary>Everything else `run` was asked for (network, ports, mounts, limits, user, ...).</summary>
+    public InstanceConfig Config { get; init; } = new();
+
+    /// <summary>--entrypoint: replaces the image's Entrypoint (an empty list clears it); null keeps it.</summary>
+    public IReadOnlyList<string>? Entrypoint { get; init; }
+}

@@ -6,7 +6,7 @@ namespace Kapsel.Engine.State;
 public static class EngineSchema
 {
     public const string Component = "engine";
-    public const int Version = 1;
+    public const int Version = 2;
 
     public static StateDatabase Open(string databasePath)
     {
@@ -31,6 +31,14 @@ public static class EngineSchema
                         created TEXT NOT NULL,
                         started TEXT,
                         finished TEXT);
+                    """);
+            // 2: detached instances (monitor, restart policy) and the run options as JSON.
+            if (current < 2)
+                db.Execute("""
+                    ALTER TABLE instances ADD COLUMN config TEXT NOT NULL DEFAULT '{}';
+                    ALTER TABLE instances ADD COLUMN monitor_pid INTEGER;
+                    ALTER TABLE instances ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE instances ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0;
                     """);
         });
         return db;

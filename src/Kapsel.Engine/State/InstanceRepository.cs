@@ -8,7 +8,7 @@ namespace Kapsel.Engine.State;
 /// <summary>Instances in the state store.</summary>
 public sealed class InstanceRepository(StateDatabase store)
 {
-    private const string Columns = "id, name, level, image, command, env, workdir, state, pid, exit_code, auto_remove, created, started, finished";
+    private const string Columns = "id, name, level, image, command, env, workdir, state, pid, exit_code, auto_remove, created, started, finished, config, monitor_pid, stop_requested, restart_count";
 
     /// <summary>Inserts a new instance; a taken name is a clear error, not a constraint exception.</summary>
     public void Add(Instance i)
@@ -16,16 +16,24 @@ public sealed class InstanceRepository(StateDatabase store)
         using var tx = store.Begin();
         if (store.Scalar("SELECT id FROM instances WHERE name = $n", ("$n", i.Name)) is string other)
             throw new KapselException($"the name \"{i.Name}\" is already in use by instance {other[..12]}; remove it or choose another name");
-        store.Execute($"INSERT INTO instances({Columns}) VALUES($id,$name,$level,$image,$cmd,$env,$wd,$state,$pid,$exit,$rm,$created,$started,$finished)",
+        store.Execute($"INSERT INTO instances({Columns}) VALUES($id,$name,$level,$image,$cmd,$env,$wd,$state,$pid,$exit,$rm,$created,$started,$finished,$config,$monitor,$stopreq,$restarts)",
             Parameters(i));
         tx.Commit();
     }
 
+    /// <summary>Writes the lifecycle fields (not the stop flag, which another process may have set meanwhile).</summary>
     public void Update(Instance i)
     {
-        store.Execute("UPDATE instances SET state=$state, pid=$pid, exit_code=$exit, started=$started, finished=$finished WHERE id=$id",
+        store.Execute("UPDATE instances SET state=$state, pid=$pid, exit_code=$exit, started=$started, finished=$finished, " +
+            "monitor_pid=$monitor, restart_count=$restarts WHERE id=$id",
             Parameters(i));
     }
+
+    /// <summary>Only the stop flag: written by `stop` while the monitor owns the other fields.</summary>
+    public void SetStopRequested(string id, bool value) =>
+        store.Execute("UPDATE instances SET stop_requested=$v WHERE id=$id", ("$id", id), ("$v", value ? 1 : 0));
+
+    public Instance? Get(string id) => Query("WHERE id = $id", ("$id", id)).FirstOrDefault();
 
     public void Remove(string id) => store.Execute("DELETE FROM instances WHERE id = $id", ("$id", id));
 
@@ -70,6 +78,10 @@ public sealed class InstanceRepository(StateDatabase store)
         Created = DateTimeOffset.Parse(r.GetString(11)),
         Started = r.IsDBNull(12) ? null : DateTimeOffset.Parse(r.GetString(12)),
         Finished = r.IsDBNull(13) ? null : DateTimeOffset.Parse(r.GetString(13)),
+        Config = JsonSerializer.Deserialize(r.GetString(14), EngineJsonContext.Default.InstanceConfig) ?? new(),
+        MonitorPid = r.IsDBNull(15) ? null : r.GetInt32(15),
+        StopRequested = r.GetInt64(16) != 0,
+        RestartCount = r.GetInt32(17),
     };
 
     private static (string, object?)[] Parameters(Instance i) =>
@@ -80,5 +92,7 @@ public sealed class InstanceRepository(StateDatabase store)
         ("$wd", i.WorkingDir), ("$state", i.State.ToString().ToLowerInvariant()), ("$pid", i.Pid), ("$exit", i.ExitCode),
         ("$rm", i.AutoRemove ? 1 : 0), ("$created", i.Created.ToString("O")), ("$started", i.Started?.ToString("O")),
         ("$finished", i.Finished?.ToString("O")),
+        ("$config", JsonSerializer.Serialize(i.Config, EngineJsonContext.Default.InstanceConfig)),
+        ("$monitor", i.MonitorPid), ("$stopreq", i.StopRequested ? 1 : 0), ("$restarts", i.RestartCount),
     ];
 }

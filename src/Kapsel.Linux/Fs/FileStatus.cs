@@ -19,4 +19,12 @@ public static unsafe partial class FileStatus
         SyscallException.Check(statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, buf), $"statx(fd {fd})");
         return *(ushort*)(buf + 0x1c); // struct statx: stx_mode at offset 28
     }
+
+    /// <summary>The inode number of a path (following symlinks), or -1 when it does not exist.</summary>
+    public static long Inode(string path)
+    {
+        byte* buf = stackalloc byte[256];
+        if (statx(FileCalls.AT_FDCWD, path, 0, STATX_BASIC_STATS, buf) != 0) return -1;
+        return *(long*)(buf + 0x20); // stx_ino at offset 32
+    }
 }

@@ -24,12 +24,27 @@ public sealed partial class NetworkManager
         return type == DnsMessage.TypeA ? matches.Select(l => l.Address).Distinct().ToList() : (IReadOnlyList<IPAddress>)[];
     };
 
-    /// <summary>Starts the network's DNS responder on its gateway address, port 53.</summary>
-    public DnsServer StartDns(string network, int port = 53)
+    /// <summary>
+    /// Starts the network's DNS responder on its gateway address, port 53. <paramref name="shared"/>
+    /// binds with SO_REUSEPORT (one per process hosting an instance); other names are forwarded to
+    /// the host's resolvers unless the network is internal.
+    /// </summary>
+    public DnsServer StartDns(string network, int port = 53, bool shared = false)
     {
         var record = Get(network);
         EnsureUp(record);
-        return DnsServer.Start(record.Gateway, ResolverFor(network), port);
+        return DnsServer.Start(record.Gateway, ResolverFor(network), port, shared, record.Internal ? [] : HostResolvers());
+    }
+
+    /// <summary>The host's nameservers from /etc/resolv.conf (loopback ones work: the forwarder runs on the host).</summary>
+    public static IReadOnlyList<IPEndPoint> HostResolvers(string path = "/etc/resolv.conf")
+    {
+        if (!File.Exists(path)) return [];
+        return File.ReadLines(path)
+            .Select(l => l.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries))
+            .Where(f => f.Length >= 2 && f[0] == "nameserver" && IPAddress.TryParse(f[1], out var a) && a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+            .Select(f => new IPEndPoint(IPAddress.Parse(f[1]), 53))
+            .ToList();
     }
 
     /// <summary>The /etc/resolv.conf for an instance with this attachment.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Net.Sockets;
 using Kapsel.Linux;
 using Kapsel.Linux.Interop;
@@ -16,6 +17,8 @@ public sealed class ForegroundConsole : IDisposable
     private int _master = -1;
     private Thread? _input;
     public string SocketPath { get; }
+    /// <summary>The pty master once <see cref="Accept"/> received it (-1 before).</summary>
+    public int Master => _master;
 
     public ForegroundConsole(string root, string id)
     {
@@ -35,10 +38,20 @@ public sealed class ForegroundConsole : IDisposable
         if (_master < 0) throw new OciException("console socket: the container sent no terminal");
     }
 
-    /// <summary>Relays stdin to the pty (background thread) and the pty to stdout until the pty closes.</summary>
-    public void Relay()
+    /// <summary>
+    /// Relays stdin to the pty (background thread) and the pty to stdout until the pty closes.
+    /// With <paramref name="resize"/>, the pty follows the size of the terminal on stdin (SIGWINCH).
+    /// </summary>
+    public void Relay(bool resize = false)
     {
         var master = _master;
+        PosixSignalRegistration? winch = null;
+        if (resize)
+        {
+            TerminalMode.CopyWindowSize(0, master);
+            winch = PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ => TerminalMode.CopyWindowSize(0, master));
+        }
+        using var _ = winch;
         _input = new Thread(() => Copy(0, master, stopOnEof: true)) { IsBackground = true, Name = "console stdin" };
         _input.Start();
         Copy(master, 1, stopOnEof: true);
