@@ -13,6 +13,13 @@ public sealed class KapselBinary : IDisposable
 
     public string Root { get; } = Directory.CreateTempSubdirectory("kapsel-it-").FullName;
 
+    /// <summary>
+    /// This test's own kernel object names: links "{LinkPrefix}b-…/v-…/t-…" and the nft table
+    /// <see cref="NftTable"/>, so tests never meet each other's (or a real installation's) networks.
+    /// </summary>
+    public string LinkPrefix { get; } = "t" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(2)).ToLowerInvariant();
+    public string NftTable => "kapsel_" + LinkPrefix;
+
     public KapselBinary()
     {
         if (!File.Exists(Path))
@@ -21,8 +28,34 @@ public sealed class KapselBinary : IDisposable
 
     public Result Run(params string[] args) => RunWith(null, args);
 
-    public Result RunWith(IDictionary<string, string>? env, params string[] args) =>
-        Exec(Path, ["--root", Root, .. args], env);
+    public Result RunWith(IDictionary<string, string>? env, params string[] args)
+    {
+        var all = new Dictionary<string, string>(env ?? new Dictionary<string, string>())
+        {
+            ["KAPSEL_LINK_PREFIX"] = LinkPrefix,
+            ["KAPSEL_NFT_TABLE"] = NftTable,
+        };
+        return Exec(Path, ["--root", Root, .. args], all);
+    }
+
+    /// <summary>Links on the host named with this test's prefix (bridges, veths, taps).</summary>
+    public IReadOnlyList<string> HostLinks() =>
+        Exec("ip", ["-o", "link"]).Stdout.Split('\n')
+            .Select(l => l.Split(':', 3)).Where(p => p.Length == 3).Select(p => p[1].Trim().Split('@')[0])
+            .Where(n => n.StartsWith(LinkPrefix, StringComparison.Ordinal)).ToList();
+
+    /// <summary>Rules in this test's nft table that belong to ports or networks (empty when the table is gone).</summary>
+    public string NftRuleset() => Exec("nft", ["list", "table", "inet", NftTable]).Stdout;
+
+    /// <summary>Removes every network of this root (the default one included) and the nft table: what a test made must not outlive it.</summary>
+    private void RemoveNetworks()
+    {
+        var ls = Run("network", "ls", "--format", "json");
+        if (ls.ExitCode == 0)
+            foreach (var name in System.Text.Json.JsonDocument.Parse(ls.Stdout).RootElement.EnumerateArray().Select(e => e.GetProperty("name").GetString()!))
+                Run("network", "rm", "-f", name);
+        Exec("nft", ["delete", "table", "inet", NftTable]);
+    }
 
     public static Result Exec(string file, IEnumerable<string> args, IDictionary<string, string>? env = null, string? stdin = null, int timeoutMs = 120_000)
     {
@@ -46,6 +79,8 @@ public sealed class KapselBinary : IDisposable
 
     public void Dispose()
     {
+        foreach (var id in Run("ps", "-a", "-q").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)) Run("rm", "-f", id);
+        RemoveNetworks();
         // Instances are in the test's own root; anything still mounted under it is a test failure
         // that HostLeaks reports, but never leave the directory behind.
         Exec("umount", ["-R", "-l", Root]);
