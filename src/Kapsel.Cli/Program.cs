@@ -63,7 +63,7 @@ public static class Program
             {
                 UsageException u => Fail(u.Message, 125, usage: true, command: name),
                 Engine.Drivers.CommandNotRunnableException c => Fail(c.Message, c.ExitCode),
-                KapselException or ImageException or HostPackageMissingException or SyscallException
+                KapselException or ImageException or HostPackageMissingException or SyscallException or Network.Networks.NetworkException
                     or Linux.Spawn.SpawnException => Fail(e.Message, 125, debug ? e : null),
                 _ => Fail($"internal error: {e.Message}", 125, e),
             };

@@ -45,6 +45,7 @@ public static class PsCommand
     private static string Status(Instance i) => i.State switch
     {
         InstanceState.Running => $"Up {Output.Ago(i.Started ?? i.Created).Replace(" ago", "")}",
+        InstanceState.Restarting => $"Restarting ({i.ExitCode?.ToString() ?? "unknown"}) {Output.Ago(i.Finished ?? i.Created)}",
         InstanceState.Stopped => $"Exited ({i.ExitCode?.ToString() ?? "unknown"}) {Output.Ago(i.Finished ?? i.Created)}",
         _ => i.State.ToString(),
     };

@@ -3,8 +3,8 @@ namespace Kapsel.Engine.Instances;
 /// <summary>The four isolation levels; every instance has exactly one.</summary>
 public enum InstanceLevel { Chroot, System, App, Vm }
 
-/// <summary>Lifecycle: created → running → stopped (paused where the level allows).</summary>
-public enum InstanceState { Created, Running, Paused, Stopped }
+/// <summary>Lifecycle: created → running → stopped (paused where the level allows; restarting between runs under a restart policy).</summary>
+public enum InstanceState { Created, Running, Paused, Stopped, Restarting }
 
 /// <summary>One isolated environment, whatever its level: what the state store records.</summary>
 public sealed class Instance

@@ -15,6 +15,8 @@ public sealed class InstanceControl(KapselEngine engine)
     public void Start(Instance instance)
     {
         if (IsRunning(instance)) throw new KapselException($"instance {instance.Name} is already running");
+        if (instance.MonitorPid is { } monitor && ProcessAlive(monitor))
+            throw new KapselException($"instance {instance.Name} is restarting under its monitor; stop it first");
         if (ProcessCalls.GetEuid() != 0)
             throw new KapselException($"the {Instance.LevelName(instance.Level)} level needs root: run kapsel as root (or with sudo)");
         engine.Instances.SetStopRequested(instance.Id, false);

@@ -32,6 +32,7 @@ public sealed class InstanceMonitor(KapselEngine engine, string instanceId)
         while (true)
         {
             int exitCode;
+            var started = DateTimeOffset.UtcNow;
             try { exitCode = RunOnce(instance, image, launcher, driver, log, ref ready); }
             catch (Exception e) when (ready >= 0)
             {
@@ -52,17 +53,22 @@ public sealed class InstanceMonitor(KapselEngine engine, string instanceId)
             if (now is null) return 0; // removed meanwhile (rm -f)
             instance.StopRequested = now.StopRequested;
             instance.State = InstanceState.Stopped;
+            instance.Pid = null;
             instance.ExitCode = exitCode;
             instance.Finished = DateTimeOffset.UtcNow;
+            if (DateTimeOffset.UtcNow - started > TimeSpan.FromSeconds(10)) backoff = TimeSpan.FromMilliseconds(100); // it ran well: back-off starts over
             if (instance.Config.Restart.ShouldRestart(exitCode, instance.RestartCount, instance.StopRequested))
             {
                 instance.RestartCount++;
+                instance.State = InstanceState.Restarting;
                 repo.Update(instance);
                 Thread.Sleep(backoff); // Docker's back-off: doubling from 100 ms, capped
                 backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 60_000));
-                continue;
+                if (repo.Get(instanceId) is { StopRequested: false }) continue;
+                instance.State = InstanceState.Stopped; // stopped (or removed) during the back-off
             }
             instance.MonitorPid = null;
+            if (repo.Get(instanceId) is null) return 0;
             if (instance.AutoRemove) launcher.Remove(instance);
             else repo.Update(instance);
             return 0;

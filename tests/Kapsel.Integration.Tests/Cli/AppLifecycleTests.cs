@@ -1,0 +1,208 @@
+using System.Text.Json;
+
+namespace Kapsel.Integration.Tests.Cli;
+
+/// <summary>
+/// Docker's habits at the app level through the real binary: detached instances under their
+/// monitor, logs, exec, stop/start/kill/wait, restart policies, volumes and binds, limits, users,
+/// read-only roots, capabilities, and removal leaving nothing behind.
+/// </summary>
+public sealed class AppLifecycleTests : IDisposable
+{
+    private readonly KapselBinary _kapsel = new();
+
+    public AppLifecycleTests()
+    {
+        var images = Path.Combine(KapselBinary.RepoRoot, ".build/test-images/images");
+        if (Directory.Exists(images)) KapselBinary.Exec("cp", ["-a", "--reflink=auto", images, _kapsel.Root]);
+    }
+
+    public void Dispose()
+    {
+        _kapsel.Dispose();
+        Assert.Empty(HostLeaks.ProcessesMentioning(_kapsel.Root));
+        Assert.Empty(_kapsel.HostLinks());
+    }
+
+    private Result Ok(params string[] args)
+    {
+        var r = _kapsel.Run(args);
+        Assert.True(r.ExitCode == 0, $"kapsel {string.Join(' ', args)}: {r}");
+        return r;
+    }
+
+    private JsonElement Inspect(string name) => JsonDocument.Parse(Ok("inspect", name).Stdout).RootElement[0];
+
+    private void WaitUntil(Func<bool> condition, string what)
+    {
+        for (var i = 0; i < 100 && !condition(); i++) Thread.Sleep(100);
+        Assert.True(condition(), $"timed out waiting until {what}");
+    }
+
+    [Fact]
+    public void DetachedInstanceLogsExecsStopsStartsAndRecordsExitCodes()
+    {
+        const string script = "echo out-$RUN; echo err >&2; trap 'echo term; exit 3' TERM; while true; do sleep 0.1; done";
+        var id = Ok("run", "-d", "--name", "svc", "-e", "RUN=1", "busybox", "sh", "-c", script).Stdout.Trim();
+        Assert.Equal(64, id.Length);
+        WaitUntil(() => _kapsel.Run("logs", "svc").Stderr.Contains("err"), "stderr is logged");
+        var logs = Ok("logs", "svc");
+        Assert.Equal("out-1", logs.Stdout.Trim());
+        Assert.Equal("err", logs.Stderr.Trim());
+        Assert.Equal("running", Inspect("svc").GetProperty("state").GetString());
+
+        var exec = _kapsel.Run("exec", "-e", "X=y", "svc", "sh", "-c", "echo $X $RUN $$; exit 5");
+        Assert.Equal(5, exec.ExitCode);
+        Assert.StartsWith("y 1 ", exec.Stdout);
+
+        Ok("stop", "svc");
+        var stopped = Inspect("svc");
+        Assert.Equal("stopped", stopped.GetProperty("state").GetString());
+        Assert.Equal(3, stopped.GetProperty("exitCode").GetInt32());
+        Assert.Contains("term", Ok("logs", "svc").Stdout);
+        Assert.Equal("3", Ok("wait", "svc").Stdout.Trim());
+        Assert.Contains("Exited (3)", Ok("ps", "-a").Stdout);
+        Assert.DoesNotContain("svc", Ok("ps").Stdout);
+
+        Ok("start", "svc");
+        Assert.Equal("running", Inspect("svc").GetProperty("state").GetString());
+        Ok("kill", "svc");
+        Assert.Equal("137", Ok("wait", "svc").Stdout.Trim());
+
+        var tail = Ok("logs", "--tail", "1", "-t", "svc");
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z (out-1|err)$", (tail.Stdout + tail.Stderr).Trim()); // one line, either stream
+        Ok("rm", "svc");
+        Assert.Empty(HostLeaks.MountsUnder(_kapsel.Root));
+        Assert.Empty(HostLeaks.InstanceDirs(_kapsel.Root));
+    }
+
+    [Fact]
+    public void FollowingLogsEndsWhenTheInstanceStops()
+    {
+        Ok("run", "-d", "--name", "counter", "busybox", "sh", "-c", "for i in 1 2 3; do echo line$i; sleep 0.2; done");
+        var follow = Ok("logs", "-f", "counter");
+        Assert.Equal("line1\nline2\nline3", follow.Stdout.Trim());
+        Assert.Equal("0", Ok("wait", "counter").Stdout.Trim());
+    }
+
+    [Fact]
+    public void RestartPolicyRestartsOnFailureUpToItsLimitButNotAfterStop()
+    {
+        Ok("run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo attempt; exit 1");
+        WaitUntil(() => Inspect("flaky").GetProperty("state").GetString() == "stopped" && Inspect("flaky").GetProperty("restartCount").GetInt32() == 2,
+            "two restarts happened and it stopped");
+        Assert.Equal(3, Ok("logs", "flaky").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(1, Inspect("flaky").GetProperty("exitCode").GetInt32());
+
+        Ok("run", "-d", "--name", "always", "--restart", "always", "busybox", "sleep", "60");
+        Ok("stop", "-t", "0", "always");
+        Thread.Sleep(500);
+        var after = Inspect("always");
+        Assert.Equal("stopped", after.GetProperty("state").GetString());
+        Assert.Equal(0, after.GetProperty("restartCount").GetInt32());
+    }
+
+    [Fact]
+    public void NamedVolumesPersistBindsAndReadOnlyMountsWork()
+    {
+        Ok("volume", "create", "data");
+        Ok("run", "--rm", "-v", "data:/data", "busybox", "sh", "-c", "echo kept > /data/f");
+        var ro = _kapsel.Run("run", "--rm", "-v", "data:/data:ro", "busybox", "sh", "-c", "cat /data/f; echo x > /data/g; echo write=$?");
+        Assert.Contains("kept", ro.Stdout);
+        Assert.Contains("write=1", ro.Stdout);
+
+        var host = Directory.CreateTempSubdirectory("kapsel-bind-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(host, "in"), "from-host");
+            Ok("run", "--rm", "-v", $"{host}:/mnt/h", "busybox", "sh", "-c", "cat /mnt/h/in > /mnt/h/out");
+            Assert.Equal("from-host", File.ReadAllText(Path.Combine(host, "out")));
+        }
+        finally { Directory.Delete(host, true); }
+
+        Ok("run", "--name", "user", "-v", "data:/data", "busybox", "true");
+        var inUse = _kapsel.Run("volume", "rm", "data");
+        Assert.NotEqual(0, inUse.ExitCode);
+        Assert.Contains("in use", inUse.Stderr);
+        Ok("rm", "user");
+        Ok("volume", "rm", "data");
+
+        // An anonymous volume lives and dies with its --rm instance.
+        Ok("run", "--rm", "-v", "/scratch", "busybox", "sh", "-c", "echo x > /scratch/y");
+        Assert.Equal("[]", Ok("volume", "ls", "--format", "json").Stdout.Trim());
+    }
+
+    [Fact]
+    public void UserLimitsReadOnlyRootEntrypointAndCapabilities()
+    {
+        var user = Ok("run", "--rm", "-u", "nobody", "debian:bookworm", "sh", "-c", "id -u; id -g; echo $HOME");
+        Assert.Equal("65534\n65534\n/nonexistent", user.Stdout.Trim());
+        Assert.Equal("1000:1001", Ok("run", "--rm", "-u", "1000:1001", "busybox", "sh", "-c", "echo $(id -u):$(id -g)").Stdout.Trim());
+        var unknown = _kapsel.Run("run", "--rm", "-u", "nosuchuser", "debian:bookworm", "true");
+        Assert.Equal(125, unknown.ExitCode);
+        Assert.Contains("nosuchuser", unknown.Stderr);
+
+        var limits = Ok("run", "--rm", "--memory", "64m", "--pids-limit", "50", "--cpus", "0.5", "busybox", "sh", "-c",
+            "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; " +
+            "cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max");
+        Assert.Equal("67108864\n50", limits.Stdout.Trim());
+
+        var ro = _kapsel.Run("run", "--rm", "--read-only", "busybox", "sh", "-c", "touch /x; echo root=$?; touch /tmp/x 2>/dev/null; touch /dev/shm/y; echo shm=$?");
+        Assert.Contains("root=1", ro.Stdout);
+        Assert.Contains("shm=0", ro.Stdout);
+
+        Assert.Equal("a b", Ok("run", "--rm", "--entrypoint", "/bin/echo", "busybox", "a", "b").Stdout.Trim());
+
+        var caps = Ok("run", "--rm", "--cap-add", "NET_ADMIN", "--cap-drop", "chown", "--network", "none", "busybox", "sh", "-c",
+            "ip link set lo mtu 1500; echo netadmin=$?; chown 5 /etc; echo chown=$?");
+        Assert.Contains("netadmin=0", caps.Stdout);
+        Assert.Contains("chown=1", caps.Stdout);
+        Assert.Equal(125, _kapsel.Run("run", "--rm", "--cap-add", "NOT_A_CAP", "busybox", "true").ExitCode);
+    }
+
+    [Fact]
+    public void TerminalOutputOfADetachedInstanceIsLogged()
+    {
+        Ok("run", "-d", "-t", "--name", "tty", "busybox", "sh", "-c", "tty; echo $TERM");
+        Assert.Equal("0", Ok("wait", "tty").Stdout.Trim());
+        var logs = Ok("logs", "tty").Stdout;
+        Assert.Contains("/dev/pts/0", logs);
+        Assert.DoesNotContain("\r", logs);
+    }
+
+    [Fact]
+    public void ForceRemovingARunningInstanceLeavesNothing()
+    {
+        var port = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        port.Start();
+        var free = ((System.Net.IPEndPoint)port.LocalEndpoint).Port;
+        port.Stop();
+        Ok("run", "-d", "--name", "victim", "-v", "/anon", "-p", $"{free}:80", "busybox", "sleep", "60");
+        Ok("rm", "-f", "victim");
+        Assert.Equal("", Ok("ps", "-a", "-q").Stdout.Trim());
+        Assert.Empty(HostLeaks.MountsUnder(_kapsel.Root));
+        Assert.Empty(HostLeaks.InstanceDirs(_kapsel.Root));
+        Assert.Equal("[]", Ok("volume", "ls", "--format", "json").Stdout.Trim());
+        Assert.DoesNotContain(_kapsel.HostLinks(), l => l.StartsWith(_kapsel.LinkPrefix + "v-"));
+    }
+
+    [Fact]
+    public void BadRunOptionsAreOneLineAndLeaveNothing()
+    {
+        foreach (var args in new[]
+        {
+            new[] { "--restart", "sometimes" }, ["--memory", "lots"], ["-v", "rel/path:/x"], ["-v", "/tmp:relative"],
+            ["--cpus", "-1"], ["--stop-signal", "SIGNOPE"], ["--restart", "always", "--rm"], ["--mount", "type=nfs,target=/x"],
+        })
+        {
+            var r = _kapsel.Run(["run", "-d", .. args, "busybox", "true"]);
+            Assert.True(r.ExitCode == 125, $"{string.Join(' ', args)}: {r}");
+            Assert.StartsWith("kapsel: ", r.Stderr);
+        }
+        var missing = _kapsel.Run("run", "--rm", "-v", "/no/such/dir:/x", "busybox", "true");
+        Assert.Equal(125, missing.ExitCode);
+        Assert.Contains("/no/such/dir", missing.Stderr);
+        Assert.Equal("", Ok("ps", "-a", "-q").Stdout.Trim());
+        Assert.Empty(HostLeaks.MountsUnder(_kapsel.Root));
+    }
+}
