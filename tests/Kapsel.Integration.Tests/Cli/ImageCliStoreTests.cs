@@ -117,7 +117,7 @@ public sealed class ImageCliStoreTests : IDisposable
         ImageCliFixture.AssertOneLineFailure(_f.Kapsel.Run("image", "export", "localhost/nope:1", Path.Combine(_f.Work, "x")), "not found");
         ImageCliFixture.AssertOneLineFailure(_f.Kapsel.Run("image", "save", "--format", "zip", "-o", outFile, "busybox"), "unknown archive format");
         Assert.Equal(before, _f.StoreEntries());
-        Assert.Empty(Directory.GetFileSystemEntries(_f.Work).Where(e => Path.GetFileName(e).StartsWith('.')));
+        Assert.DoesNotContain(Directory.GetFileSystemEntries(_f.Work), e => Path.GetFileName(e).StartsWith('.'));
     }
 
     [Fact]
