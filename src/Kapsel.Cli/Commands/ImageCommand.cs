@@ -106,14 +106,29 @@ public static class ImageCommand
         return 0;
     }
 
+    private static bool IsIdOf(ImageStore store, string text, out ImageTarget? target)
+    {
+        target = null;
+        var hex = text.StartsWith("sha256:", StringComparison.Ordinal) ? text[7..] : text;
+        if (hex.Length < 12 || !hex.All(char.IsAsciiHexDigitLower)) return false;
+        target = ImageTargets.Find(store, text);
+        return target is not null;
+    }
+
     public static int Remove(CliContext ctx, ArgReader args)
     {
         args.Flag("-f", "--force");
         var names = args.Positionals();
         if (names.Count == 0) throw new UsageException("\"kapsel image rm\" needs at least one NAME[:TAG]");
+        var store = ctx.Engine.Images;
         foreach (var n in names)
         {
-            ctx.Engine.Images.Remove(n);
+            try { store.Remove(n); }
+            catch (ImageException) when (IsIdOf(store, n, out var byId))
+            {
+                // An image id: every name of that image goes (docker's `rmi ID`).
+                store.Oci.Layout.RemoveAll(byId!.Descriptor.DigestText);
+            }
             Console.Out.WriteLine($"Removed {n}");
         }
         return 0;

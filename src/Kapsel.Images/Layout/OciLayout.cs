@@ -75,6 +75,14 @@ public sealed class OciLayout
         return removed;
     }
 
+    /// <summary>Removes every entry (tagged or not) pointing at a digest; returns how many.</summary>
+    public int RemoveAll(string digestText)
+    {
+        var removed = 0;
+        UpdateIndex(index => removed = index.Manifests.RemoveAll(d => d.DigestText == digestText));
+        return removed;
+    }
+
     /// <summary>Removes every untagged entry (dangling images); returns them.</summary>
     public List<Descriptor> RemoveUntagged()
     {

@@ -44,6 +44,9 @@ public sealed class ImageCliStoreTests : IDisposable
 
         _f.Must("rmi", "localhost/imp/bb:2");
         Assert.Single(_f.Inspect("localhost/imp/bb:1")["repoTags"]!.AsArray());
+        _f.Must("rmi", id[7..19]); // by id: every name goes
+        ImageCliFixture.AssertOneLineFailure(_f.Kapsel.Run("image", "inspect", "localhost/imp/bb:1"), "not found");
+        ImageCliFixture.AssertOneLineFailure(_f.Kapsel.Run("rmi", "localhost/imp/bb:1"), "not found");
     }
 
     [Fact]
