@@ -38,6 +38,7 @@ public sealed class ImageStore(string imagesDir)
     public LocalImage Pull(ImageName name, Action<string>? progress = null, PlatformSpec? platform = null)
     {
         var done = new Dictionary<string, (long Done, long Total)>();
+        using var gc = ImageGcLock.Shared(Directory); // blobs fetched but not yet tagged are not prune's
         return Oci.Pull(name, RegistryOptions, platform, p =>
         {
             lock (done)

@@ -42,11 +42,22 @@ public sealed class OciImageSource(string imagesDir)
         foreach (var d in Layout.Manifests.Where(d => d.RefName is not null))
         {
             if (!ImageName.TryParse(d.RefName!, out var name) || name is null) continue;
-            yield return new LocalImage
+            var image = new LocalImage
             {
                 Name = name.Name, Tag = name.TagOrLatest, Id = d.Digest.Hex,
                 Source = $"registry {name.Registry}", Size = d.Size, Created = DateTimeOffset.MinValue,
             };
+            try
+            {
+                // As docker lists them: the config digest as id, the layers' size, the config's creation time.
+                var (_, manifest) = Layout.ResolveManifest(d, PlatformSpec.Default);
+                var config = Layout.ReadConfig(manifest);
+                image.Id = manifest.Config.Digest.Hex;
+                image.Size = manifest.Layers.Sum(l => l.Size);
+                image.Created = config.Created ?? DateTimeOffset.MinValue;
+            }
+            catch (ImageException) { } // another platform only, or a blob missing: list what index.json says
+            yield return image;
         }
     }
 

@@ -14,40 +14,52 @@ namespace Kapsel.Images.Archive;
 public static class DockerArchive
 {
     /// <summary>Writes one image (a platform manifest in the layout) with its tags.</summary>
-    public static void Write(OciLayout layout, Descriptor manifestDescriptor, IReadOnlyList<ImageName> tags, Stream output)
+    public static void Write(OciLayout layout, Descriptor manifestDescriptor, IReadOnlyList<ImageName> tags, Stream output) =>
+        Write(layout, [(manifestDescriptor, tags)], output);
+
+    /// <summary>Writes several images (platform manifests in the layout), each with its tags; shared layers once.</summary>
+    public static void Write(OciLayout layout, IReadOnlyList<(Descriptor Manifest, IReadOnlyList<ImageName> Tags)> images, Stream output)
     {
-        var manifest = OciJson.ParseManifest(layout.Blobs.ReadAllBytes(manifestDescriptor.Digest, manifestDescriptor.Size));
-        var config = layout.ReadConfig(manifest);
         using var tar = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
-        var configName = manifest.Config.Digest.Hex + ".json";
-        tar.WriteEntry(layout.Blobs.BlobPath(manifest.Config.Digest), configName);
-        var layerNames = new List<string>();
-        for (var i = 0; i < manifest.Layers.Count; i++)
-        {
-            var diffId = Digest.Parse(config.RootFs.DiffIds[i]);
-            var name = $"{diffId.Hex}/layer.tar";
-            layerNames.Add(name);
-            // Layers are stored uncompressed: decompress into a temp file to learn the size TarWriter needs.
-            var temp = Path.GetTempFileName();
-            try
-            {
-                using (var blob = layout.Blobs.OpenRead(manifest.Layers[i].Digest, manifest.Layers[i].Size))
-                using (var verify = new VerifyingReadStream(Decompression.Open(blob).Stream, diffId, -1, $"layer {diffId}"))
-                using (var file = File.Create(temp))
-                    verify.CopyTo(file);
-                tar.WriteEntry(temp, name);
-            }
-            finally { File.Delete(temp); }
-        }
-        var entry = new DockerArchiveEntry { Config = configName, RepoTags = tags.Select(t => t.Familiar).ToList(), Layers = layerNames };
-        Add(tar, "manifest.json", JsonSerializer.SerializeToUtf8Bytes(new List<DockerArchiveEntry> { entry }, ArchiveJsonContext.Default.ListDockerArchiveEntry));
+        var entries = new List<DockerArchiveEntry>();
+        var written = new HashSet<string>(StringComparer.Ordinal);
         var repositories = new Dictionary<string, Dictionary<string, string>>();
-        foreach (var t in tags)
+        foreach (var (manifestDescriptor, tags) in images)
         {
-            var familiar = t.Familiar;
-            var colon = familiar.LastIndexOf(':');
-            (repositories.TryGetValue(familiar[..colon], out var tagMap) ? tagMap : repositories[familiar[..colon]] = [])[familiar[(colon + 1)..]] = Path.GetDirectoryName(layerNames[^1]) ?? "";
+            var manifest = OciJson.ParseManifest(layout.Blobs.ReadAllBytes(manifestDescriptor.Digest, manifestDescriptor.Size));
+            var config = layout.ReadConfig(manifest);
+            if (config.RootFs.DiffIds.Count != manifest.Layers.Count)
+                throw new ImageException($"image {manifest.Config.Digest.Short}: config lists {config.RootFs.DiffIds.Count} diff_ids for {manifest.Layers.Count} layers");
+            var configName = manifest.Config.Digest.Hex + ".json";
+            if (written.Add(configName)) tar.WriteEntry(layout.Blobs.BlobPath(manifest.Config.Digest), configName);
+            var layerNames = new List<string>();
+            for (var i = 0; i < manifest.Layers.Count; i++)
+            {
+                var diffId = Digest.Parse(config.RootFs.DiffIds[i]);
+                var name = $"{diffId.Hex}/layer.tar";
+                layerNames.Add(name);
+                if (!written.Add(name)) continue;
+                // Layers are stored uncompressed: decompress into a temp file to learn the size TarWriter needs.
+                var temp = Path.GetTempFileName();
+                try
+                {
+                    using (var blob = layout.Blobs.OpenRead(manifest.Layers[i].Digest, manifest.Layers[i].Size))
+                    using (var verify = new VerifyingReadStream(Decompression.Open(blob).Stream, diffId, -1, $"layer {diffId}"))
+                    using (var file = File.Create(temp))
+                        verify.CopyTo(file);
+                    tar.WriteEntry(temp, name);
+                }
+                finally { File.Delete(temp); }
+            }
+            entries.Add(new DockerArchiveEntry { Config = configName, RepoTags = tags.Select(t => t.Familiar).ToList(), Layers = layerNames });
+            foreach (var t in tags)
+            {
+                var familiar = t.Familiar;
+                var colon = familiar.LastIndexOf(':');
+                (repositories.TryGetValue(familiar[..colon], out var tagMap) ? tagMap : repositories[familiar[..colon]] = [])[familiar[(colon + 1)..]] = Path.GetDirectoryName(layerNames[^1]) ?? "";
+            }
         }
+        Add(tar, "manifest.json", JsonSerializer.SerializeToUtf8Bytes(entries, ArchiveJsonContext.Default.ListDockerArchiveEntry));
         Add(tar, "repositories", JsonSerializer.SerializeToUtf8Bytes(repositories, ArchiveJsonContext.Default.DictionaryStringDictionaryStringString));
     }
 

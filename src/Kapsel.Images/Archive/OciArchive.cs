@@ -13,10 +13,16 @@ public static class OciArchive
         var entries = layout.Manifests.Where(d => refNames.Count == 0 || (d.RefName is { } n && refNames.Contains(n))).ToList();
         var missing = refNames.Where(n => entries.All(e => e.RefName != n)).ToList();
         if (missing.Count > 0) throw new ImageException($"image \"{missing[0]}\" is not in {layout.Root}");
+        Write(layout, entries, output);
+    }
+
+    /// <summary>Writes the given index entries (their ref.name annotations are the names) and every blob they reach.</summary>
+    public static void Write(OciLayout layout, IReadOnlyList<Descriptor> entries, Stream output)
+    {
         {
             using var tar = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
             tar.WriteEntry(Path.Combine(layout.Root, "oci-layout"), "oci-layout");
-            var index = new ImageIndex { MediaType = MediaTypes.OciIndex, Manifests = entries };
+            var index = new ImageIndex { MediaType = MediaTypes.OciIndex, Manifests = [.. entries] };
             var indexBytes = OciJson.Serialize(index, OciJsonContext.Default.ImageIndex);
             tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "index.json") { DataStream = new MemoryStream(indexBytes), Mode = (UnixFileMode)0x1a4 });
             foreach (var digest in Reachable(layout, entries))

@@ -75,6 +75,26 @@ public sealed class OciLayout
         return removed;
     }
 
+    /// <summary>Removes every entry (tagged or not) pointing at a digest; returns how many.</summary>
+    public int RemoveAll(string digestText)
+    {
+        var removed = 0;
+        UpdateIndex(index => removed = index.Manifests.RemoveAll(d => d.DigestText == digestText));
+        return removed;
+    }
+
+    /// <summary>Removes every untagged entry (dangling images); returns them.</summary>
+    public List<Descriptor> RemoveUntagged()
+    {
+        var removed = new List<Descriptor>();
+        UpdateIndex(index =>
+        {
+            removed.AddRange(index.Manifests.Where(d => d.RefName is null));
+            index.Manifests.RemoveAll(d => d.RefName is null);
+        });
+        return removed;
+    }
+
     private void UpdateIndex(Action<ImageIndex> change)
     {
         using var lockFile = new FileStream(Path.Combine(Root, "index.json.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
