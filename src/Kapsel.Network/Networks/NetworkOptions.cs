@@ -13,8 +13,12 @@ public sealed record NetworkOptions
     public string LinkPrefix { get; init; } = "k";
     public string TableName { get; init; } = "kapsel";
     public string DefaultNetworkName { get; init; } = "kapsel0";
-    /// <summary>Subnets for networks created without --subnet, taken in /<see cref="SlicePrefix"/> slices.</summary>
-    public IPNetwork Pool { get; init; } = IPNetwork.Parse("10.88.0.0/16");
+    /// <summary>
+    /// Subnets for networks created without --subnet, taken in /<see cref="SlicePrefix"/> slices,
+    /// skipping any that a host route covers. Not Podman's 10.88.0.0/16 (its default CNI network
+    /// routes all of it) nor Docker's 172.17+/16s, so Kapsel coexists with both on one host.
+    /// </summary>
+    public IPNetwork Pool { get; init; } = IPNetwork.Parse("10.87.0.0/16");
     public int SlicePrefix { get; init; } = 24;
     /// <summary>Set net.ipv4.ip_forward=1 when a non-internal network is set up (needed for outbound NAT and published ports from other hosts).</summary>
     public bool EnableIpForwarding { get; init; } = true;
