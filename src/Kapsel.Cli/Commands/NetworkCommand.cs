@@ -146,12 +146,15 @@ public static class NetworkCommand
     {
         args.Positionals();
         var networks = ctx.Engine.Networks;
-        var known = ctx.Engine.Instances.List().Where(InstanceControl.IsRunning).Select(i => i.Id).ToHashSet();
-        // Leases of instances that no longer run (their owner crashed): released first.
+        // Leases of instances that no longer run (their owner was killed) are released at once; a
+        // lease of an instance still being created, or of no known instance, only after the grace
+        // period (another kapsel may be setting it up right now).
+        var instances = ctx.Engine.Instances.List().ToDictionary(i => i.Id);
+        bool Stale(LeaseRecord l) => instances.TryGetValue(l.InstanceId, out var i) && i.State != InstanceState.Created
+            ? !InstanceControl.IsRunning(i)
+            : DateTimeOffset.UtcNow - l.Created > networks.Options.PruneGrace;
         var released = 0;
-        foreach (var lease in networks.Store.ListLeases()
-                     .Where(l => l.Kind == AttachmentKind.Veth && !known.Contains(l.InstanceId)
-                                 && DateTimeOffset.UtcNow - l.Created > networks.Options.PruneGrace)) // not one being set up now
+        foreach (var lease in networks.Store.ListLeases().Where(l => l.Kind == AttachmentKind.Veth && Stale(l)))
             released += networks.Disconnect(lease.Network, lease.InstanceId);
         var report = networks.Prune();
         var removed = new List<string>();

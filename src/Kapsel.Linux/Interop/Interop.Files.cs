@@ -40,15 +40,24 @@ public static unsafe partial class FileCalls
     public static int Open(string path, int flags, int mode = 0) =>
         SyscallException.Check(open(path, flags | O_CLOEXEC, mode), $"open(\"{path}\", 0x{flags:x})");
 
-    /// <summary>openat2 returning -errno instead of throwing (for lookups where "missing" is normal).</summary>
+    /// <summary>
+    /// openat2 returning -errno instead of throwing (for lookups where "missing" is normal).
+    /// RESOLVE_IN_ROOT/BENEATH lookups fail with EAGAIN when any mount or rename happened on the
+    /// system during the walk (openat2(2)); that is retried, never reported as "missing".
+    /// </summary>
     public static int TryOpenAt2(int dirFd, string path, int flags, ulong resolve, int mode = 0)
     {
         var how = new OpenHow { Flags = (ulong)(flags | O_CLOEXEC), Mode = (ulong)mode, Resolve = resolve };
         var bytes = Utf8.Z(path);
         fixed (byte* p = bytes)
         {
-            var fd = Sys.Syscall(Sys.SYS_openat2, dirFd, (long)p, (long)&how, sizeof(OpenHow));
-            return fd >= 0 ? (int)fd : -Marshal.GetLastPInvokeError();
+            for (var attempt = 0; ; attempt++)
+            {
+                var fd = Sys.Syscall(Sys.SYS_openat2, dirFd, (long)p, (long)&how, sizeof(OpenHow));
+                if (fd >= 0) return (int)fd;
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno != Errnos.EAGAIN || attempt >= 100) return -errno;
+            }
         }
     }
 
@@ -58,8 +67,16 @@ public static unsafe partial class FileCalls
         var how = new OpenHow { Flags = (ulong)(flags | O_CLOEXEC), Mode = (ulong)mode, Resolve = resolve };
         var bytes = Utf8.Z(path);
         fixed (byte* p = bytes)
-            return (int)SyscallException.Check(Sys.Syscall(Sys.SYS_openat2, dirFd, (long)p, (long)&how, sizeof(OpenHow)),
-                $"openat2({dirFd}, \"{path}\", 0x{flags:x}, resolve=0x{resolve:x})");
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                var fd = Sys.Syscall(Sys.SYS_openat2, dirFd, (long)p, (long)&how, sizeof(OpenHow));
+                if (fd >= 0) return (int)fd;
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno != Errnos.EAGAIN || attempt >= 100) // see TryOpenAt2: EAGAIN means "retry"
+                    throw new SyscallException($"openat2({dirFd}, \"{path}\", 0x{flags:x}, resolve=0x{resolve:x})", errno);
+            }
+        }
     }
 
     public static int Read(int fd, Span<byte> buffer)

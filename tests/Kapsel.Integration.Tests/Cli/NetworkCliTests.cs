@@ -145,6 +145,28 @@ public sealed class NetworkCliTests : IDisposable
     }
 
     [Fact]
+    public void PruneFindsAndRemovesWhatAKilledMonitorLeftBehind()
+    {
+        Ok("network", "create", "crash");
+        var port = FreePort(SocketType.Stream);
+        Ok("run", "-d", "--name", "orphan", "--network", "crash", "-p", $"{port}:80", "busybox", "sleep", "600");
+        var pid = JsonDocument.Parse(Ok("inspect", "orphan").Stdout).RootElement[0].GetProperty("pid").GetInt32();
+        var monitor = int.Parse(File.ReadAllText($"/proc/{pid}/stat").Split(' ')[3]); // the monitor is the init's parent
+        KapselBinary.Exec("kill", ["-9", monitor.ToString()]);
+        KapselBinary.Exec("kill", ["-9", pid.ToString()]);
+        for (var i = 0; i < 50 && Directory.Exists($"/proc/{pid}"); i++) Thread.Sleep(100);
+        Assert.Contains("dnat ip to", _kapsel.NftRuleset()); // the crash left its port rule and lease
+
+        var prune = Ok("network", "prune");
+        Assert.Contains("Released 1", prune.Stdout);
+        Assert.Contains("Deleted network crash", prune.Stdout);
+        Assert.DoesNotContain("dnat ip to", _kapsel.NftRuleset());
+        Assert.Contains("Exited", Ok("ps", "-a").Stdout);
+        Ok("rm", "orphan");
+        Assert.DoesNotContain(_kapsel.HostLinks(), l => l.StartsWith(_kapsel.LinkPrefix + "v-"));
+    }
+
+    [Fact]
     public void BadInputIsOneClearLineAndLeavesNothing()
     {
         Ok("network", "create", "--subnet", "10.231.0.0/24", "first");
