@@ -14,6 +14,8 @@ public static class Commands
         ImageCommand.Definition,
         ImageCommand.ImagesAlias,
         ImageCommand.PullAlias,
+        BuildCommand.Definition,
+        CommitCommand.Definition,
         SetupCommand.Definition,
         CompareCommand.Definition,
         VersionCommand.Definition,

@@ -51,6 +51,7 @@ public sealed class AppDriver(KapselPaths paths) : IInstanceDriver
         spec.Hostname = instance.Id[..12];
         spec.Process!.Env = [.. instance.Env];
         spec.Process.Cwd = instance.WorkingDir;
+        if (instance.User is { Length: > 0 } user) spec.Process.User = UserLookup.Resolve(Rootfs(instance), user);
         spec.Linux!.CgroupsPath = $"/kapsel/{instance.Id}";
         spec.Annotations = new Dictionary<string, string> { ["io.kapsel.name"] = instance.Name, ["io.kapsel.level"] = "app" };
         return spec;

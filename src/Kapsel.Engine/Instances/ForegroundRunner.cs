@@ -25,7 +25,7 @@ public sealed class ForegroundRunner(KapselEngine engine)
 
         Trace.Mark("run: start");
         var driver = engine.Driver(request.Level);
-        var image = engine.Images.Resolve(request.Image, progress);
+        var image = request.ResolvedImage ?? engine.Images.Resolve(request.Image, progress);
         Trace.Mark("image resolved");
         var instance = new Instance
         {
@@ -36,6 +36,7 @@ public sealed class ForegroundRunner(KapselEngine engine)
             Command = image.Defaults.Command(request.Command),
             Env = BuildEnv(image.Defaults.Env, request.Env),
             WorkingDir = request.WorkingDir ?? image.Defaults.WorkingDir ?? "/",
+            User = request.User ?? image.Defaults.User,
             State = InstanceState.Created,
             AutoRemove = request.AutoRemove,
             Created = DateTimeOffset.UtcNow,

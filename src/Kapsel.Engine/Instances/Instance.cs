@@ -16,6 +16,8 @@ public sealed class Instance
     public List<string> Command { get; set; } = [];
     public List<string> Env { get; set; } = [];
     public string WorkingDir { get; set; } = "/";
+    /// <summary>user[:group] as names or ids, resolved in the instance's root (null: root). Not persisted yet.</summary>
+    public string? User { get; set; }
     public InstanceState State { get; set; }
     public int? Pid { get; set; }
     public int? ExitCode { get; set; }

@@ -211,7 +211,7 @@ public sealed class CopyPlan
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var i in _parents.Concat(_items))
         {
-            hash.AppendData(Encoding.UTF8.GetBytes($"{i.Kind}\0{i.Dest}\0{i.Mode:o}\0{i.Uid}:{i.Gid}\0{i.LinkTarget}\0"));
+            hash.AppendData(Encoding.UTF8.GetBytes($"{i.Kind}\0{i.Dest}\0{Convert.ToString(i.Mode, 8)}\0{i.Uid}:{i.Gid}\0{i.LinkTarget}\0"));
             if (i.Kind is Kind.File or Kind.Archive)
             {
                 using var f = new FileStream(i.Source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
