@@ -54,7 +54,7 @@ STEPS
 # The same busybox rootfs for both: Kapsel's built-in image, imported into Podman.
 k image pull busybox >/dev/null
 tar -C "$kroot/images/busybox/latest/rootfs" -cf "$work/busybox.tar" .
-podman_ import "$work/busybox.tar" localhost/kbusybox >/dev/null
+podman_ import "$work/busybox.tar" localhost/kbusybox >/dev/null 2>>"$results/build-errors.log"
 
 kb="$kapsel --root $kroot build -q -f $ctx/Containerfile.kapsel -t bench:1"
 pb="podman --root $work/podman/root --runroot $work/podman/run --tmpdir $work/podman/tmp --runtime crun --cgroup-manager cgroupfs --events-backend file --storage-driver overlay build -q --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 -f $ctx/Containerfile.podman -t bench:1"

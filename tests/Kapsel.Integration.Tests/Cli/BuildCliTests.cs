@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Kapsel.Integration.Tests.Oci;
 
 namespace Kapsel.Integration.Tests.Cli;
 
@@ -171,6 +172,25 @@ public sealed class BuildCliTests : IDisposable
         Assert.Equal(0, Build("-t", "snap:2").ExitCode);
         Assert.Equal("made\n", _kapsel.Run("run", "--rm", "snap:2").Stdout);
         AssertNothingLeft();
+    }
+
+    [NeedsPodmanFact]
+    public void PodmanRunsTheBuiltImageFromTheStoresLayout()
+    {
+        Write("Containerfile", "FROM busybox\nRUN echo built-by-kapsel > /msg\nUSER nobody\nCMD [\"/bin/sh\", \"-c\", \"cat /msg; id -u\"]\n");
+        var build = Build("-t", "interop:1");
+        Assert.True(build.ExitCode == 0, build.ToString());
+        using var podman = new PodmanHarness();
+        // Podman names an oci: pull after the layout's path, which must then be lower case.
+        var layout = $"/tmp/kapsel-it-layout-{Guid.NewGuid():N}";
+        File.CreateSymbolicLink(layout, Path.Combine(_kapsel.Root, "images", "oci"));
+        Result pull;
+        try { pull = podman.Podman("pull", "-q", $"oci:{layout}:docker.io/library/interop:1"); }
+        finally { File.Delete(layout); }
+        Assert.True(pull.ExitCode == 0, pull.ToString());
+        var run = podman.RunContainer("--rm", pull.Stdout.Trim());
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal("built-by-kapsel\n65534\n", run.Stdout);
     }
 
     [Theory]
