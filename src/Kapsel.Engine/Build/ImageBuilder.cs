@@ -30,6 +30,8 @@ public sealed class ImageBuilder(KapselEngine engine, TextWriter output)
     private string _tempDir = "";
     private Containerfile _file = null!;
     private int _tempCounter;
+    private volatile bool _interrupted;
+    private volatile string? _runningInstance;
 
     public BuildResult Build(BuildOptions o)
     {
@@ -54,12 +56,17 @@ public sealed class ImageBuilder(KapselEngine engine, TextWriter output)
         int step = 0, cached = 0;
         _tempDir = Path.Combine(engine.Paths.Images, "build-tmp", InstanceNames.NewId()[..16]);
         Directory.CreateDirectory(_tempDir);
+        // Ctrl-C / SIGTERM: stop the RUN in progress and unwind through the finally below, so an
+        // interrupted build leaves nothing behind either.
+        var signals = new[] { System.Runtime.InteropServices.PosixSignal.SIGINT, System.Runtime.InteropServices.PosixSignal.SIGTERM }
+            .Select(sig => System.Runtime.InteropServices.PosixSignalRegistration.Create(sig, Interrupt)).ToList();
         try
         {
             BuildStage? stage = null;
             foreach (var x in _file.Instructions)
             {
                 step++;
+                if (_interrupted) throw new KapselException("build interrupted");
                 if (x.Keyword == "FROM" && stage is not null && o.Target is not null && stage.Name == o.Target) { step--; break; }
                 Say($"STEP {step}/{total}: {x.Text}");
                 try
@@ -99,11 +106,20 @@ public sealed class ImageBuilder(KapselEngine engine, TextWriter output)
         }
         finally
         {
+            signals.ForEach(r => r.Dispose());
             foreach (var mount in _mounts) MountCalls.TryUmount(mount, MountCalls.MNT_DETACH);
             ImageStore.DeleteTree(_tempDir);
             var parent = Path.GetDirectoryName(_tempDir)!;
             if (Directory.Exists(parent) && !Directory.EnumerateFileSystemEntries(parent).Any()) Directory.Delete(parent);
         }
+    }
+
+    private void Interrupt(System.Runtime.InteropServices.PosixSignalContext ctx)
+    {
+        ctx.Cancel = true;
+        _interrupted = true;
+        if (_runningInstance is { } name && engine.Instances.Find(name)?.Pid is { } pid)
+            ProcessCalls.Kill(pid, ProcessCalls.SIGKILL);
     }
 
     private void Say(string line) => output.WriteLine(line);
@@ -292,11 +308,17 @@ public sealed class ImageBuilder(KapselEngine engine, TextWriter output)
         output.Flush();
         var devNull = FileCalls.Open("/dev/null", FileCalls.O_RDONLY);
         int code;
+        _runningInstance = name;
         try { code = new ForegroundRunner(engine).Run(request, null, new InstanceStdio(devNull, 1, 2)); }
-        finally { FileCalls.Close(devNull); }
+        finally
+        {
+            _runningInstance = null;
+            FileCalls.Close(devNull);
+        }
         var instance = engine.Instances.Find(name) ?? throw new KapselException($"build instance {name} vanished");
         try
         {
+            if (_interrupted) throw new KapselException("build interrupted");
             if (code != 0) throw new KapselException($"RUN {x.Arguments} returned a non-zero code: {code}");
             var upper = Path.Combine(engine.Paths.InstanceDir(instance.Id), "upper");
             var layer = LayerBlobWriter.WriteDirectory(Layout.Blobs, upper, LayerSource.OverlayUpper);
