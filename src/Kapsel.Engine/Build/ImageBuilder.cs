@@ -101,6 +101,7 @@ public sealed class ImageBuilder(KapselEngine engine, TextWriter output)
                 Layout.Tag(name.ToString(), final.Manifest);
                 Say($"Successfully tagged {name.Familiar}");
             }
+            if (tags.Count == 0) Layout.AddUntagged(final.Manifest); // kept (like docker's <none> images) until pruned
             var id = final.Manifest is var m ? OciJson.ParseManifest(Layout.Blobs.ReadAllBytes(m.Digest)).Config.Digest : default;
             return new BuildResult(final, id, step, cached);
         }
@@ -154,6 +155,7 @@ public sealed class ImageBuilder(KapselEngine engine, TextWriter output)
     /// <summary>Runs one non-FROM, non-ARG step (or takes it from the cache). True when cached.</summary>
     private bool Step(BuildStage stage, Instruction x, List<BuildStage> stages, string context, ContextFilter filter, bool noCache)
     {
+        RefuseUnsupportedFlags(x);
         var args = string.Join("\n", stage.ArgEnv());
         CopyPlan? plan = null;
         var extra = args;
@@ -181,6 +183,27 @@ public sealed class ImageBuilder(KapselEngine engine, TextWriter output)
         Cache.Put(key, stage.State, x.Text);
         Say($"---> {Id(stage.State)}");
         return false;
+    }
+
+    /// <summary>
+    /// Flags the parser knows but this builder does not implement are refused rather than ignored
+    /// (a silently ignored --mount or --parents would build something else than asked).
+    /// --link only changes how BuildKit stores the layer, and RUN --network=none is what RUN gets anyway.
+    /// </summary>
+    private static void RefuseUnsupportedFlags(Instruction x)
+    {
+        foreach (var (flag, value) in x.Flags)
+        {
+            var ok = (x.Keyword, flag) switch
+            {
+                ("COPY", "from" or "chown" or "chmod" or "link") => true,
+                ("ADD", "chown" or "chmod" or "link") => true,
+                ("RUN", "network") => value is "none" or "default",
+                ("HEALTHCHECK", _) => true,
+                _ => false,
+            };
+            if (!ok) throw new ImageException($"{x.Keyword} --{flag}{(x.Keyword == "RUN" && flag == "network" ? "=" + value : "")} is not supported by kapsel build");
+        }
     }
 
     private ImageState ConfigOnly(BuildStage stage, Instruction x)

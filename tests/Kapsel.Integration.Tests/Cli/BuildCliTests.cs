@@ -199,6 +199,8 @@ public sealed class BuildCliTests : IDisposable
     [InlineData("FROM busybox\nRUN echo ok\nCOPY ../outside /x\n", "Containerfile:3:", "outside the build context")]
     [InlineData("FROM busybox\nRUN exit 3\n", "Containerfile:2:", "non-zero code: 3")]
     [InlineData("FROM busybox\nCOPY missing.txt /x\n", "Containerfile:2:", "not found")]
+    [InlineData("FROM busybox\nRUN --mount=type=cache,target=/c true\n", "Containerfile:2:", "RUN --mount is not supported")]
+    [InlineData("FROM busybox\nADD https://example.com/x.tar /x\n", "Containerfile:2:", "remote sources are not supported")]
     public void BadContainerfileIsOneLineWithTheLineNumberAndLeavesNothing(string containerfile, string where, string what)
     {
         Write("Containerfile", containerfile);
