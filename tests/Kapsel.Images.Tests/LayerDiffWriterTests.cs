@@ -144,6 +144,20 @@ public partial class LayerDiffWriterTests : IDisposable
     }
 
     [Fact]
+    public void ExcludedPathsAreLeftOutWithWhatIsBelowThem()
+    {
+        var upper = MakeUpper();
+        using var ms = new MemoryStream();
+        var tar = new TarStreamWriter(ms);
+        LayerDiffWriter.WriteEntries(tar, upper, LayerSource.OverlayUpper, exclude: new HashSet<string> { "etc", "opaque/kept" });
+        tar.Finish();
+        var names = Read(ms.ToArray()).Select(e => e.Name).ToList();
+        Assert.DoesNotContain(names, n => n.StartsWith("etc"));
+        Assert.DoesNotContain("opaque/kept", names);
+        Assert.Contains("opaque/.wh..wh..opq", names);
+    }
+
+    [Fact]
     public void RootfsModeKeepsDevicesAsDevices()
     {
         var root = _tmp.Sub("rootfs");

@@ -311,6 +311,31 @@ public sealed class ImageBuilder(KapselEngine engine, TextWriter output)
         return stage.State.WithLayer(Layout, stage.State.CloneConfig(), layer, x.Text);
     }
 
+    /// <summary>Where the runtime mounts /proc, /dev, /sys and their sub-mounts: created in the root if missing.</summary>
+    private static readonly string[] MountTargets = ["dev/pts", "dev/shm", "dev/mqueue", "sys/fs/cgroup", "sys/fs", "proc", "dev", "sys"];
+
+    /// <summary>
+    /// Mount points the OCI runtime had to create in the upper dir (an image without /dev/pts, say)
+    /// are not the RUN's work: empty ones, and their parents when they hold nothing else and the
+    /// image has them already, are left out of the layer (deepest first).
+    /// </summary>
+    public static HashSet<string> RuntimeMountpoints(string upper, IReadOnlyList<string> lowers)
+    {
+        var view = new MergedView(lowers);
+        var skip = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var rel in MountTargets)
+        {
+            var path = Path.Combine(upper, rel);
+            if (FileStat.Lstat(path) is not { IsDirectory: true }) continue;
+            if (Directory.EnumerateFileSystemEntries(path).Any(e => !skip.Contains(rel + "/" + Path.GetFileName(e)))) continue;
+            if (FileStat.Xattrs(path).ContainsKey("trusted.overlay.opaque")) continue;
+            var below = view.Lstat(rel);
+            if (below is { } b && !b.Stat.IsDirectory) continue;
+            skip.Add(rel);
+        }
+        return skip;
+    }
+
     /// <summary>RUN: an app-level instance over the stage's layers; its upper dir becomes the layer.</summary>
     private ImageState Run(BuildStage stage, Instruction x)
     {
@@ -344,7 +369,7 @@ public sealed class ImageBuilder(KapselEngine engine, TextWriter output)
             if (_interrupted) throw new KapselException("build interrupted");
             if (code != 0) throw new KapselException($"RUN {x.Arguments} returned a non-zero code: {code}");
             var upper = Path.Combine(engine.Paths.InstanceDir(instance.Id), "upper");
-            var layer = LayerBlobWriter.WriteDirectory(Layout.Blobs, upper, LayerSource.OverlayUpper);
+            var layer = LayerBlobWriter.WriteDirectory(Layout.Blobs, upper, LayerSource.OverlayUpper, RuntimeMountpoints(upper, lowers));
             Layers.Unpack(Layout.Blobs, layer.Descriptor, layer.DiffId);
             return stage.State.WithLayer(Layout, config, layer, x.Text);
         }

@@ -39,7 +39,8 @@ public sealed class InstanceCommitter(KapselEngine engine)
         }
         if (request.Author is { } author) config.Author = author;
 
-        var layer = LayerBlobWriter.WriteDirectory(layout.Blobs, upper, LayerSource.OverlayUpper);
+        var mountpoints = ImageBuilder.RuntimeMountpoints(upper, parent.LowerDirs(layout, images.Oci.Layers));
+        var layer = LayerBlobWriter.WriteDirectory(layout.Blobs, upper, LayerSource.OverlayUpper, mountpoints);
         images.Oci.Layers.Unpack(layout.Blobs, layer.Descriptor, layer.DiffId);
         var state = parent.WithLayer(layout, config, layer, $"kapsel commit {instance.Name}", request.Message);
         if (name is not null) layout.Tag(name.ToString(), state.Manifest);

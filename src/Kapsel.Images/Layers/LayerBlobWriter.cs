@@ -43,8 +43,8 @@ public static class LayerBlobWriter
     }
 
     /// <summary>A layer of a whole directory (a built-in image's rootfs, or an overlay upper dir).</summary>
-    public static LayerBlob WriteDirectory(ContentStore store, string directory, LayerSource source) =>
-        Write(store, tar => LayerDiffWriter.WriteEntries(tar, directory, source));
+    public static LayerBlob WriteDirectory(ContentStore store, string directory, LayerSource source, IReadOnlySet<string>? exclude = null) =>
+        Write(store, tar => LayerDiffWriter.WriteEntries(tar, directory, source, exclude: exclude));
 
     /// <summary>Write-through stream that hashes and counts what passes.</summary>
     private sealed class HashingStream(Stream inner) : Stream

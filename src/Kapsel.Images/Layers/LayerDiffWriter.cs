@@ -26,19 +26,24 @@ public sealed class LayerDiffWriter
     private readonly TarStreamWriter _tar;
     private readonly LayerSource _source;
     private readonly Dictionary<(ulong Dev, ulong Ino), string> _links = [];
+    private readonly IReadOnlySet<string>? _exclude;
 
     public long Entries { get; private set; }
 
-    private LayerDiffWriter(TarStreamWriter tar, LayerSource source)
+    private LayerDiffWriter(TarStreamWriter tar, LayerSource source, IReadOnlySet<string>? exclude)
     {
         _tar = tar;
         _source = source;
+        _exclude = exclude;
     }
 
-    /// <summary>Writes the entries of everything below <paramref name="root"/> (not the root itself), without the end marker.</summary>
-    public static long WriteEntries(TarStreamWriter tar, string root, LayerSource source, string prefix = "")
+    /// <summary>
+    /// Writes the entries of everything below <paramref name="root"/> (not the root itself), without
+    /// the end marker. <paramref name="exclude"/>: relative paths left out (with what is below them).
+    /// </summary>
+    public static long WriteEntries(TarStreamWriter tar, string root, LayerSource source, string prefix = "", IReadOnlySet<string>? exclude = null)
     {
-        var writer = new LayerDiffWriter(tar, source);
+        var writer = new LayerDiffWriter(tar, source, exclude);
         writer.Walk(Path.GetFullPath(root), prefix);
         return writer.Entries;
     }
@@ -59,6 +64,7 @@ public sealed class LayerDiffWriter
         {
             var full = Path.Combine(dir, name);
             var rel = prefix + name;
+            if (_exclude is not null && _exclude.Contains(rel)) continue;
             if (FileStat.Lstat(full) is not { } st) continue; // vanished
             Entries++;
             if (_source == LayerSource.OverlayUpper && st.IsWhiteout)

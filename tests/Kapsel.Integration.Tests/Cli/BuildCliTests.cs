@@ -174,6 +174,25 @@ public sealed class BuildCliTests : IDisposable
         AssertNothingLeft();
     }
 
+    [Fact]
+    public void RunLayerHoldsOnlyTheCommandsChanges()
+    {
+        Write("Containerfile", "FROM busybox\nRUN echo x > /x && rm /etc/hostname\n");
+        var r = Build("-t", "onlyrun:1");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var oci = Path.Combine(_kapsel.Root, "images", "oci");
+        using var index = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(oci, "index.json")));
+        var manifestDigest = index.RootElement.GetProperty("manifests").EnumerateArray()
+            .First(m => m.TryGetProperty("annotations", out var a) && a.GetProperty("org.opencontainers.image.ref.name").GetString() == "docker.io/library/onlyrun:1")
+            .GetProperty("digest").GetString()!;
+        using var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(oci, "blobs", "sha256", manifestDigest[7..])));
+        var top = manifest.RootElement.GetProperty("layers").EnumerateArray().Last().GetProperty("digest").GetString()!;
+        var list = KapselBinary.Exec("tar", ["-tzf", Path.Combine(oci, "blobs", "sha256", top[7..])]);
+        Assert.Equal(0, list.ExitCode);
+        // The runtime's mount points (dev/pts, sys/fs/cgroup...) are not the command's changes.
+        Assert.Equal(["etc/", "etc/.wh.hostname", "x"], list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
     [NeedsPodmanFact]
     public void PodmanRunsTheBuiltImageFromTheStoresLayout()
     {
