@@ -21,4 +21,4 @@ public readonly record struct ImageReference(string Name, string Tag)
 }
 
 /// <summary>An image problem with a one-line message meant for the user (unknown image, failed build...).</summary>
-public sealed class ImageException(string message, Exception? inner = null) : Exception(message, inner);
+public class ImageException(string message, Exception? inner = null) : Exception(message, inner);

@@ -32,6 +32,8 @@ public static class Commands
         ImageSaveLoadCommands.Load.Alias("load"),
         LoginCommand.Login,
         LoginCommand.Logout,
+        BuildCommand.Definition,
+        CommitCommand.Definition,
         SetupCommand.Definition,
         CompareCommand.Definition,
         VersionCommand.Definition,

@@ -27,11 +27,11 @@ public sealed class InstanceLauncher(KapselEngine engine)
 
         Trace.Mark("run: start");
         var driver = engine.Driver(request.Level);
-        var image = engine.Images.Resolve(request.Image, progress);
+        var image = request.ResolvedImage ?? engine.Images.Resolve(request.Image, progress);
         Trace.Mark("image resolved");
         var defaults = image.Defaults;
         var config = request.Config;
-        config.User ??= defaults.User is { Length: > 0 } u ? u : null;
+        config.User = request.User is { Length: > 0 } ru ? ru : config.User ?? (defaults.User is { Length: > 0 } u ? u : null);
         var entrypoint = request.Entrypoint ?? defaults.Entrypoint;
         var instance = new Instance
         {

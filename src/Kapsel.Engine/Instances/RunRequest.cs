@@ -8,7 +8,11 @@ public sealed record RunRequest(
     string? Name = null,
     IReadOnlyList<string>? Env = null,
     string? WorkingDir = null,
-    bool AutoRemove = false)
+    bool AutoRemove = false,
+    // Build hooks (kapsel build's RUN): an image already resolved (an untagged build state),
+    // and the user to run as (USER; else Config.User from -u; else the image's User).
+    Kapsel.Images.LocalImage? ResolvedImage = null,
+    string? User = null)
 {
     /// <summary>Everything else `run` was asked for (network, ports, mounts, limits, user, ...).</summary>
     public InstanceConfig Config { get; init; } = new();
