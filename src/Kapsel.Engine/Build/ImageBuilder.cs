@@ -317,13 +317,18 @@ public sealed class ImageBuilder(KapselEngine engine, TextWriter output)
     /// <summary>
     /// Mount points the OCI runtime had to create in the upper dir (an image without /dev/pts, say)
     /// are not the RUN's work: empty ones, and their parents when they hold nothing else and the
-    /// image has them already, are left out of the layer (deepest first).
+    /// image has them already, are left out of the layer (deepest first); so are the bind targets
+    /// of Kapsel's /etc files (and /etc itself when that is all it holds).
     /// </summary>
     public static HashSet<string> RuntimeMountpoints(string upper, IReadOnlyList<string> lowers)
     {
         var view = new MergedView(lowers);
         var skip = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var rel in MountTargets)
+        // /etc/hostname, hosts, resolv.conf are the instance's own files bind-mounted over the
+        // image's (writes go to those): what the upper dir has there is only the mount target.
+        foreach (var (_, target) in Drivers.EtcFiles.Names)
+            if (FileStat.Lstat(Path.Combine(upper, target.TrimStart('/'))) is { IsDirectory: false }) skip.Add(target.TrimStart('/'));
+        foreach (var rel in MountTargets.Append("etc"))
         {
             var path = Path.Combine(upper, rel);
             if (FileStat.Lstat(path) is not { IsDirectory: true }) continue;

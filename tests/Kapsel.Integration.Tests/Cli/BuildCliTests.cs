@@ -52,7 +52,7 @@ public sealed class BuildCliTests : IDisposable
         WORKDIR /src
         COPY app/ ./
         RUN echo "compiled $(cat main.txt)" > /artifact \
-            && rm /etc/hostname
+            && rm /etc/os-release
         FROM busybox
         ENV GREETING="hello there" APP=/opt/app
         WORKDIR $APP
@@ -61,7 +61,7 @@ public sealed class BuildCliTests : IDisposable
         RUN echo "appuser:x:1234:1234::/opt/app:/bin/sh" >> /etc/passwd && mkdir -p /opt/app/state && chown 1234 /opt/app/state
         USER appuser
         ENTRYPOINT ["/bin/sh", "-c"]
-        CMD ["id -u; pwd; cat artifact; echo $GREETING; stat -c %u data.txt; test -e /etc/hostname && echo hostname-kept"]
+        CMD ["id -u; pwd; cat artifact; echo $GREETING; stat -c %u data.txt; test -e /etc/os-release && echo os-release-kept"]
         """;
 
     [Fact]
@@ -81,7 +81,7 @@ public sealed class BuildCliTests : IDisposable
 
         var run = _kapsel.Run("run", "--rm", "demo:1");
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal("1234\n/opt/app\ncompiled v1\nhello there\n65534\nhostname-kept\n", run.Stdout);
+        Assert.Equal("1234\n/opt/app\ncompiled v1\nhello there\n65534\nos-release-kept\n", run.Stdout);
         var files = _kapsel.Run("run", "--rm", "demo:1", "ls /src 2>&1; ls /opt/app");
         Assert.DoesNotContain("debug.log", files.Stdout);
         Assert.Contains("No such file", files.Stdout); // the builder stage's files stay in the builder stage
@@ -155,7 +155,7 @@ public sealed class BuildCliTests : IDisposable
     [Fact]
     public void CommitTurnsCreatedAndDeletedFilesIntoAnImage()
     {
-        var created = _kapsel.Run("run", "--name", "box", "busybox", "--", "/bin/sh", "-c", "echo made > /created; rm /etc/hostname; mkdir -p /d/e");
+        var created = _kapsel.Run("run", "--name", "box", "busybox", "--", "/bin/sh", "-c", "echo made > /created; rm /etc/os-release; mkdir -p /d/e");
         Assert.True(created.ExitCode == 0, created.ToString());
         var commit = _kapsel.Run("commit", "-c", "CMD [\"cat\", \"/created\"]", "-m", "test commit", "box", "snap:1");
         Assert.True(commit.ExitCode == 0, commit.ToString());
@@ -165,10 +165,10 @@ public sealed class BuildCliTests : IDisposable
         var run = _kapsel.Run("run", "--rm", "snap:1");
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal("made\n", run.Stdout);
-        var gone = _kapsel.Run("run", "--rm", "snap:1", "/bin/sh", "-c", "test -e /etc/hostname; echo $?; test -d /d/e && echo dir");
+        var gone = _kapsel.Run("run", "--rm", "snap:1", "/bin/sh", "-c", "test -e /etc/os-release; echo $?; test -d /d/e && echo dir");
         Assert.Equal("1\ndir\n", gone.Stdout);
         // A built image can start FROM the committed one.
-        Write("Containerfile", "FROM snap:1\nRUN test ! -e /etc/hostname && cat /created > /again\nCMD [\"cat\", \"/again\"]\n");
+        Write("Containerfile", "FROM snap:1\nRUN test ! -e /etc/os-release && cat /created > /again\nCMD [\"cat\", \"/again\"]\n");
         Assert.Equal(0, Build("-t", "snap:2").ExitCode);
         Assert.Equal("made\n", _kapsel.Run("run", "--rm", "snap:2").Stdout);
         AssertNothingLeft();
@@ -177,7 +177,7 @@ public sealed class BuildCliTests : IDisposable
     [Fact]
     public void RunLayerHoldsOnlyTheCommandsChanges()
     {
-        Write("Containerfile", "FROM busybox\nRUN echo x > /x && rm /etc/hostname\n");
+        Write("Containerfile", "FROM busybox\nRUN echo x > /x && rm /etc/os-release\n");
         var r = Build("-t", "onlyrun:1");
         Assert.True(r.ExitCode == 0, r.ToString());
         var oci = Path.Combine(_kapsel.Root, "images", "oci");
@@ -190,7 +190,7 @@ public sealed class BuildCliTests : IDisposable
         var list = KapselBinary.Exec("tar", ["-tzf", Path.Combine(oci, "blobs", "sha256", top[7..])]);
         Assert.Equal(0, list.ExitCode);
         // The runtime's mount points (dev/pts, sys/fs/cgroup...) are not the command's changes.
-        Assert.Equal(["etc/", "etc/.wh.hostname", "x"], list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["etc/", "etc/.wh.os-release", "x"], list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     [NeedsPodmanFact]
