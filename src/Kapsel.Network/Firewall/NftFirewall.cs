@@ -15,11 +15,18 @@ public readonly record struct DnatRule(string Protocol, IPAddress? HostIp, int H
 /// forward:     iifname vmap @from → n-ID-out   (same bridge: accept; internal: drop;
 ///                                               other Kapsel bridge: drop; else accept)
 ///              oifname vmap @to   → n-ID-in    (established/related, DNAT'd: accept; else drop)
-/// postrouting: ip saddr vmap @masq → n-ID-post (leaving by another interface: masquerade;
+/// postrouting: from 127/8 into a Kapsel bridge: masquerade (loopback DNAT, see below);
+///              ip saddr vmap @masq → n-ID-post (leaving by another interface: masquerade;
 ///                                               internal networks have no element, hence no NAT)
-/// prerouting / output (nat): to a local address → ports (one DNAT rule per published port,
-///              commented "kapsel:port:{attachment}"; loopback is left to the userland forwarder)
+/// prerouting (nat): to a local address other than 127/8 → ports; output (nat): to any local
+///              address → ports (one DNAT rule per published port, commented "kapsel:port:{attachment}")
+/// input:       new connections from a Kapsel bridge to 127/8: drop
 /// </code>
+/// Published ports on 127.0.0.1 are DNAT'd by the kernel too (as Podman does): bridges get
+/// route_localnet=1 so a 127.0.0.1-sourced packet may leave through them, masqueraded to the
+/// gateway so the reply comes back; the input rule closes what route_localnet would open
+/// (instances reaching the host's loopback-only services, CVE-2020-8558). The userland forwarder
+/// still binds each port (it reserves it and serves wherever DNAT cannot).
 /// Base chains use policy accept: Kapsel only drops traffic of its own bridges and never
 /// overrides another table's verdict (nftables runs every table's hooks).
 /// </summary>
@@ -50,16 +57,20 @@ public sealed class NftFirewall(string tableName = "kapsel", string bridgeWildca
         add chain {{T}} postrouting { type nat hook postrouting priority srcnat; policy accept; }
         add chain {{T}} prerouting { type nat hook prerouting priority dstnat; policy accept; }
         add chain {{T}} output { type nat hook output priority -100; policy accept; }
+        add chain {{T}} input { type filter hook input priority filter; policy accept; }
         add chain {{T}} ports
         flush chain {{T}} forward
         flush chain {{T}} postrouting
         flush chain {{T}} prerouting
         flush chain {{T}} output
+        flush chain {{T}} input
         add rule {{T}} forward iifname vmap @from
         add rule {{T}} forward oifname vmap @to
+        add rule {{T}} postrouting ip saddr 127.0.0.0/8 oifname "{{bridgeWildcard}}" masquerade
         add rule {{T}} postrouting ip saddr vmap @masq
-        add rule {{T}} prerouting fib daddr type local jump ports
-        add rule {{T}} output ip daddr != 127.0.0.0/8 fib daddr type local jump ports
+        add rule {{T}} prerouting ip daddr != 127.0.0.0/8 fib daddr type local jump ports
+        add rule {{T}} output fib daddr type local jump ports
+        add rule {{T}} input iifname "{{bridgeWildcard}}" ip daddr 127.0.0.0/8 ct state new counter drop
 
         """;
 

@@ -10,10 +10,10 @@ public sealed partial class NetworkManager
     /// <summary>
     /// Publishes ports of an attachment. Each port first gets its userland forwarder bound on
     /// [HostIp|0.0.0.0]:HostPort (this reserves the port: a taken one fails here, before any rule
-    /// exists), then one DNAT rule per port catches traffic to any local address except 127/8 —
-    /// from other hosts (prerouting) and from the host itself (output) — keeping the client's
-    /// address; what reaches the forwarder is loopback traffic. Loopback-only mappings
-    /// (127.0.0.1:…) get no DNAT rule.
+    /// exists), then one DNAT rule per port catches traffic to the local address(es) it names —
+    /// from other hosts (prerouting, never for 127/8) and from the host itself (output, loopback
+    /// included, masqueraded into the bridge) — keeping other hosts' client addresses. The
+    /// forwarder serves what DNAT cannot (a bridge without route_localnet).
     /// </summary>
     public PublishedPorts Publish(Attachment attachment, IReadOnlyList<PortMapping> ports, bool userlandForwarder = true)
     {
@@ -28,7 +28,7 @@ public sealed partial class NetworkManager
         {
             if (userlandForwarder)
                 foreach (var p in ports) forwarders.Add(PortForwarder.Start(p, attachment.IPAddress));
-            var rules = ports.Where(p => p.HostIp is not { } ip || !IPAddress.IsLoopback(ip))
+            var rules = ports
                 .Select(p => new DnatRule(p.ProtocolName, p.HostIp, p.HostPort, attachment.IPAddress, p.ContainerPort))
                 .ToList();
             Firewall.AddPortRules(attachment.LeaseId, rules);

@@ -43,6 +43,7 @@ public sealed partial class NetworkManager : IDisposable
     public NetworkRecord Create(string name, string? subnet = null, string? gateway = null, bool @internal = false,
         string? ipv6Subnet = null, int? mtu = null)
     {
+        mtu ??= Options.DefaultMtu;
         if (mtu is < 576 or > 65535) throw new NetworkException($"invalid MTU {mtu}: must be 576 to 65535");
         if (!ValidName.IsMatch(name) || name is "none" or "host" or "bridge" or "default")
             throw new NetworkException($"invalid network name \"{name}\": use letters, digits, '_', '.', '-' (up to 64), not none/host/bridge/default");
@@ -104,6 +105,10 @@ public sealed partial class NetworkManager : IDisposable
             _rtnl.AddAddress(network.Bridge, new InterfaceAddress(network.Gateway, network.Subnet.PrefixLength));
         }
         _rtnl.SetUp(network.Bridge);
+        // Loopback-published ports are DNAT'd into the bridge: 127.0.0.1-sourced packets may leave by it
+        // (the firewall masquerades them and drops new connections from the bridge to 127/8).
+        try { File.WriteAllText($"/proc/sys/net/ipv4/conf/{network.Bridge}/route_localnet", "1"); }
+        catch (IOException) { /* a kernel without it: the userland forwarder serves loopback */ }
         Firewall.AddNetwork(network);
         if (!network.Internal && Options.EnableIpForwarding && IpForwarding.Enable())
             Options.Notice?.Invoke("enabled net.ipv4.ip_forward=1 (needed for outbound NAT and published ports)");

@@ -20,6 +20,8 @@ public sealed record NetworkOptions
     /// </summary>
     public IPNetwork Pool { get; init; } = IPNetwork.Parse("10.87.0.0/16");
     public int SlicePrefix { get; init; } = 24;
+    /// <summary>MTU of networks created without one (null: the kernel's 1500).</summary>
+    public int? DefaultMtu { get; init; }
     /// <summary>Set net.ipv4.ip_forward=1 when a non-internal network is set up (needed for outbound NAT and published ports from other hosts).</summary>
     public bool EnableIpForwarding { get; init; } = true;
     /// <summary>Prune leaves records younger than this alone: another kapsel process may be setting them up right now.</summary>
