@@ -45,12 +45,12 @@ hyperfine -N --warmup 3 --runs "$runs" --export-json "$results/app.json" \
 "${podman[@]}" run -d --name pdet $ulimits localhost/busybox:bench sleep 600 >/dev/null
 sleep 1
 kmon=$(ps -o ppid= -p "$("${k[@]}" inspect kdet | jq -r '.[0].pid')" | tr -d ' ')   # the monitor is the init's parent
-krss=$(awk '/VmRSS/ {print $2}' /proc/"$kmon"/status)
+krss=$(awk '/VmRSS/ {print $2}' /proc/"$kmon"/status); kanon=$(awk '/RssAnon/ {print $2}' /proc/"$kmon"/status)
 cpid=$(pgrep -f "conmon.*$("${podman[@]}" inspect -f '{{.Id}}' pdet)" | head -1)
-crss=$(awk '/VmRSS/ {print $2}' /proc/"$cpid"/status)
+crss=$(awk '/VmRSS/ {print $2}' /proc/"$cpid"/status); canon=$(awk '/RssAnon/ {print $2}' /proc/"$cpid"/status)
 
 echo "app level, $runs runs each (median ms):"
 for n in kapsel podman "kapsel --network none" "podman --network none"; do printf '  %-24s %8.1f\n' "$n" "$(median "$n" "$results/app.json")"; done
 echo "  ratio kapsel/podman (default networks): $(ratio kapsel podman "$results/app.json")   (target <= 0.25)"
 echo "  ratio kapsel/podman (--network none):   $(ratio "kapsel --network none" "podman --network none" "$results/app.json")"
-echo "monitor RSS: kapsel __monitor ${krss} kB, podman conmon ${crss} kB"
+echo "monitor RSS: kapsel __monitor ${krss} kB (private/anonymous ${kanon} kB; the rest are pages of the kapsel binary, shared by all monitors), podman conmon ${crss} kB (anonymous ${canon} kB)"

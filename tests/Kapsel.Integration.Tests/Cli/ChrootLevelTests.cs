@@ -7,9 +7,12 @@ public sealed class ChrootLevelTests : IDisposable
 
     public void Dispose()
     {
-        Assert.Empty(HostLeaks.MountsUnder(_kapsel.Root));
-        Assert.Empty(HostLeaks.ProcessesMentioning(_kapsel.Root));
-        _kapsel.Dispose();
+        try
+        {
+            Assert.Empty(HostLeaks.MountsUnder(_kapsel.Root));
+            Assert.Empty(HostLeaks.ProcessesMentioning(_kapsel.Root));
+        }
+        finally { _kapsel.Dispose(); }
     }
 
     [Fact]
