@@ -19,6 +19,8 @@ public static class Commands
         LogsCommand.Definition,
         InspectCommand.Definition,
         PortCommand.Definition,
+        StatsTopCommands.Stats,
+        StatsTopCommands.Top,
         RmCommand.Definition,
         NetworkCommand.Definition,
         VolumeCommand.Definition,

@@ -161,6 +161,21 @@ public sealed class AppLifecycleTests : IDisposable
     }
 
     [Fact]
+    public void StatsAndTopReadTheInstanceCgroup()
+    {
+        Ok("run", "-d", "--name", "busy", "--memory", "32m", "busybox", "sh", "-c", "sleep 300 & sleep 301");
+        var stats = Ok("stats", "--no-stream", "busy").Stdout;
+        Assert.Contains("busy", stats);
+        Assert.Contains("/ 32MB", stats);
+        var top = Ok("top", "busy").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, top.Length); // header and the two sleeps (sh execs its last command)
+        Assert.Contains(top, l => l.EndsWith("sleep 300"));
+        Assert.Contains(top, l => l.EndsWith("sleep 301"));
+        Ok("rm", "-f", "busy");
+        Assert.Equal(125, _kapsel.Run("top", "busy").ExitCode);
+    }
+
+    [Fact]
     public void TerminalOutputOfADetachedInstanceIsLogged()
     {
         Ok("run", "-d", "-t", "--name", "tty", "busybox", "sh", "-c", "tty; echo $TERM");
