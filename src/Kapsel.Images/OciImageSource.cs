@@ -74,7 +74,8 @@ public sealed class OciImageSource(string imagesDir)
             Size = manifest.Layers.Sum(l => l.Size),
             RootfsPath = lower.FirstOrDefault() ?? "",
             LowerDirs = [.. lower],
-            Defaults = new ImageDefaults(c?.Entrypoint ?? [], c?.Cmd ?? [], c?.Env ?? [], c?.WorkingDir is { Length: > 0 } w ? w : null, c?.User is { Length: > 0 } u ? u : null),
+            Defaults = new ImageDefaults(c?.Entrypoint ?? [], c?.Cmd ?? [], c?.Env ?? [], c?.WorkingDir is { Length: > 0 } w ? w : null, c?.User is { Length: > 0 } u ? u : null,
+                c?.Volumes?.Keys.Order(StringComparer.Ordinal).ToList(), c?.StopSignal is { Length: > 0 } ss ? ss : null),
         };
     }
 }

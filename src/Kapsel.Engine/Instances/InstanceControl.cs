@@ -32,7 +32,9 @@ public sealed class InstanceControl(KapselEngine engine)
     {
         engine.Instances.SetStopRequested(instance.Id, true);
         if (!IsRunning(instance)) return;
-        var signal = Oci.Signals.Parse(instance.Config.StopSignal ?? "SIGTERM");
+        int signal;
+        try { signal = Oci.Signals.Parse(instance.Config.StopSignal ?? "SIGTERM"); }
+        catch (Oci.OciException) { signal = ProcessCalls.SIGTERM; } // an image's odd StopSignal must not make it unstoppable
         var grace = timeout ?? TimeSpan.FromSeconds(instance.Config.StopTimeout);
         if (!SignalAndWait(instance.Pid!.Value, signal, grace))
             SignalAndWait(instance.Pid.Value, ProcessCalls.SIGKILL, TimeSpan.FromSeconds(10));

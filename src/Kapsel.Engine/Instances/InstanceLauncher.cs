@@ -33,6 +33,12 @@ public sealed class InstanceLauncher(KapselEngine engine)
         var config = request.Config;
         config.User = request.User is { Length: > 0 } ru ? ru : config.User ?? (defaults.User is { Length: > 0 } u ? u : null);
         var entrypoint = request.Entrypoint ?? defaults.Entrypoint;
+        // The image's StopSignal and Volumes (an anonymous volume per path no -v/--mount covers), as Docker applies them.
+        config.StopSignal ??= defaults.StopSignal;
+        if (request.Level != InstanceLevel.Chroot)
+            foreach (var path in defaults.Volumes ?? [])
+                if (path.StartsWith('/') && !config.Mounts.Any(m => m.Destination.TrimEnd('/') == path.TrimEnd('/')))
+                    config.Mounts.Add(new MountRequest { Type = "volume", Destination = path, Anonymous = true });
         var instance = new Instance
         {
             Id = InstanceNames.NewId(),

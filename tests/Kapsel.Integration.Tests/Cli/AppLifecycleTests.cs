@@ -161,6 +161,30 @@ public sealed class AppLifecycleTests : IDisposable
     }
 
     [Fact]
+    public void ImageVolumesAndStopSignalAreApplied()
+    {
+        var context = Directory.CreateTempSubdirectory("kapsel-ctx-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(context, "Containerfile"),
+                "FROM busybox\nVOLUME /data\nSTOPSIGNAL SIGUSR1\nCMD [\"sh\", \"-c\", \"trap 'exit 42' USR1; echo x > /data/f; while true; do sleep 0.1; done\"]\n");
+            Ok("build", "-t", "localhost/vol:1", context);
+        }
+        finally { Directory.Delete(context, true); }
+        Ok("run", "-d", "--name", "vol", "localhost/vol:1");
+        var config = Inspect("vol").GetProperty("config");
+        Assert.Equal("SIGUSR1", config.GetProperty("stopSignal").GetString());
+        var mount = config.GetProperty("mounts")[0];
+        Assert.Equal("/data", mount.GetProperty("destination").GetString());
+        Assert.True(mount.GetProperty("anonymous").GetBoolean());
+        Ok("stop", "-t", "5", "vol");
+        Assert.Equal(42, Inspect("vol").GetProperty("exitCode").GetInt32());
+        Assert.Single(JsonDocument.Parse(Ok("volume", "ls", "--format", "json").Stdout).RootElement.EnumerateArray());
+        Ok("rm", "vol");
+        Assert.Equal("[]", Ok("volume", "ls", "--format", "json").Stdout.Trim()); // the anonymous volume went with it
+    }
+
+    [Fact]
     public void StatsAndTopReadTheInstanceCgroup()
     {
         Ok("run", "-d", "--name", "busy", "--memory", "32m", "busybox", "sh", "-c", "sleep 300 & sleep 301");
