@@ -80,14 +80,19 @@ public static class ContainerCreator
             var (releaseRead, releaseWrite) = FileCalls.Pipe();
             Track(releaseRead); Track(releaseWrite);
             var hooks = spec.Hooks;
-            var hasCreateHooks = hooks?.Prestart is { Count: > 0 } || hooks?.CreateRuntime is { Count: > 0 } || hooks?.CreateContainer is { Count: > 0 };
-            int hookSyncRead = -1, hookSyncWrite = -1, hookReleaseRead = -1, hookReleaseWrite = -1;
-            if (hasCreateHooks)
+            // prestart/createRuntime run here, in the runtime's namespaces, while the init waits at a sync point;
+            // createContainer/startContainer are run by the init itself, in the container's namespaces.
+            var hasRuntimeHooks = hooks?.Prestart is { Count: > 0 } || hooks?.CreateRuntime is { Count: > 0 };
+            var hasCreateContainerHooks = hooks?.CreateContainer is { Count: > 0 };
+            int hookSyncRead = -1, hookSyncWrite = -1, hookReleaseRead = -1, hookReleaseWrite = -1, hookOutput = -1;
+            if (hasRuntimeHooks)
             {
                 (hookSyncRead, hookSyncWrite) = FileCalls.Pipe();
                 (hookReleaseRead, hookReleaseWrite) = FileCalls.Pipe();
                 Track(hookSyncRead); Track(hookSyncWrite); Track(hookReleaseRead); Track(hookReleaseWrite);
             }
+            if (hasCreateContainerHooks || hooks?.StartContainer is { Count: > 0 })
+                hookOutput = Track(FileCalls.Open(Path.Combine(dir, StateStore.HookLogName), FileCalls.O_WRONLY | FileCalls.O_CREAT | FileCalls.O_APPEND, 0x180));
             Socket? console = null;
             if (process.Terminal)
             {
@@ -112,7 +117,7 @@ public static class ContainerCreator
                 NoPivot = o.NoPivot, NoNewKeyring = o.NoNewKeyring, PreserveFds = preserve,
                 StateDirFd = stateDirFd, ReadyWriteFd = readyWrite, ReleaseReadFd = releaseRead,
                 HookSyncWriteFd = hookSyncWrite, HookReleaseReadFd = hookReleaseRead,
-                ConsoleSocketFd = console is null ? -1 : (int)console.Handle, Stdio = o.Stdio,
+                ConsoleSocketFd = console is null ? -1 : (int)console.Handle, Stdio = o.Stdio, HookOutputFd = hookOutput,
                 JoinFds = joins, JoinPidFd = joinPid, Seccomp = seccomp, CgroupDirectories = cgroupDirs, Warnings = warnings,
             };
             using var plan = new InitPlanBuilder(input).Build();
@@ -123,7 +128,7 @@ public static class ContainerCreator
                 child.Wait();
                 child.Dispose();
             });
-            foreach (var fd in new[] { readyWrite, releaseRead, hookSyncWrite, hookReleaseRead })
+            foreach (var fd in new[] { readyWrite, releaseRead, hookSyncWrite, hookReleaseRead, hookOutput })
             {
                 FileCalls.Close(fd);
                 fds.Remove(fd);
@@ -132,8 +137,6 @@ public static class ContainerCreator
 
             cgroup.AddProcess(child.Pid);
             SetOomScoreAdj(child.Pid, process.OomScoreAdj, warnings);
-            FileCalls.WriteAll(releaseWrite, "1"u8);
-
             var state = new PersistedState
             {
                 Id = o.Id, Bundle = bundle, Rootfs = rootfs.Root, Pid = child.Pid,
@@ -141,16 +144,29 @@ public static class ContainerCreator
                 Annotations = spec.Annotations, CgroupPaths = new Dictionary<string, string>(cgroupDirs), SystemdCgroup = ctx.SystemdCgroup,
                 Owner = "root",
             };
-            if (hasCreateHooks)
+            if (plan.ErrorRedirectStep is var first and >= 0)
+            {
+                // `start` hears of the init's later failures over the fifo: it names them with these.
+                state.StartStepBase = first;
+                state.StartSteps = Enumerable.Range(first, plan.StepCount - first).Select(plan.Describe).ToList();
+            }
+            if (hasCreateContainerHooks) WriteHookState(dir, StateStore.CreatingStateName, StateDocument(state, "creating"));
+            FileCalls.WriteAll(releaseWrite, "1"u8);
+
+            if (hasRuntimeHooks)
             {
                 child.WaitForReady(hookSyncRead);
                 var doc = StateDocument(state, "creating");
                 HookRunner.Run(hooks!.Prestart, "prestart", doc);
                 HookRunner.Run(hooks.CreateRuntime, "createRuntime", doc);
-                HookRunner.Run(hooks.CreateContainer, "createContainer", doc);
                 FileCalls.WriteAll(hookReleaseWrite, "1"u8);
             }
             child.WaitForReady(readyRead);
+            if (hasCreateContainerHooks)
+            {
+                File.Delete(Path.Combine(dir, StateStore.CreatingStateName));
+                File.WriteAllText(Path.Combine(dir, StateStore.HookLogName), ""); // startContainer hooks append to the same fd
+            }
 
             state.PidStartTime = ProcessInfo.Read(child.Pid)?.StartTime ?? throw new OciException("the container process vanished during create");
             store.Save(state);
@@ -160,7 +176,8 @@ public static class ContainerCreator
         }
         catch (SpawnException e)
         {
-            throw new OciException($"container init failed: {e.Message}", e.AtExec ? e.ShellExitCode : 1, e);
+            var output = e.Step.Contains(" hook #", StringComparison.Ordinal) ? HookRunner.Output(Path.Combine(ctx.Store.DirOf(o.Id), StateStore.HookLogName)) : "";
+            throw new OciException($"container init failed: {e.Message}{output}", e.AtExec ? e.ShellExitCode : 1, e);
         }
         catch (CgroupException e)
         {
@@ -171,6 +188,14 @@ public static class ContainerCreator
             foreach (var fd in fds) FileCalls.Close(fd);
             foreach (var f in revert.Failures) warnings.Add(f);
         }
+    }
+
+    /// <summary>The state JSON for hooks the init runs, readable by the container's (possibly unmapped) root.</summary>
+    internal static void WriteHookState(string dir, string name, ContainerStateDocument doc)
+    {
+        var path = Path.Combine(dir, name);
+        File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(doc, OciJsonContext.Default.ContainerStateDocument));
+        OciCalls.Chmod(path, 0x1a4 /* 0644 */);
     }
 
     /// <summary>process.env, plus LISTEN_FDS passthrough (socket activation) which also extends --preserve-fds.</summary>

@@ -19,6 +19,8 @@ internal sealed class InitPlanInput
     public int HookSyncWriteFd { get; init; } = -1;
     public int HookReleaseReadFd { get; init; } = -1;
     public int ConsoleSocketFd { get; init; } = -1;
+    /// <summary>hooks.log, open for appending: where createContainer/startContainer hooks write.</summary>
+    public int HookOutputFd { get; init; } = -1;
     public ContainerStdio? Stdio { get; init; }
     /// <summary>Namespaces to join by path: type → open fd in the runtime (pid is handled by the Spawner).</summary>
     public Dictionary<string, int> JoinFds { get; init; } = [];

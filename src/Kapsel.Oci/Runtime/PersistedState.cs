@@ -22,4 +22,7 @@ public sealed class PersistedState
     [JsonPropertyName("systemdCgroup")] public bool SystemdCgroup { get; set; }
     /// <summary>Set once the container's init was observed stopped, so later calls need not probe.</summary>
     [JsonPropertyName("stopped")] public bool Stopped { get; set; }
+    /// <summary>Plan index and descriptions of the init's steps after the exec fifo, which report failures to `start`.</summary>
+    [JsonPropertyName("startStepBase")] public int StartStepBase { get; set; }
+    [JsonPropertyName("startSteps")] public List<string>? StartSteps { get; set; }
 }
