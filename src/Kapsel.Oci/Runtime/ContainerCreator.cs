@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Kapsel.Linux;
+using Kapsel.Linux.Fs;
 using Kapsel.Linux.Cgroups;
 using Kapsel.Linux.Interop;
 using Kapsel.Linux.Spawn;
@@ -71,7 +72,7 @@ public static class ContainerCreator
             using var rootfs = new RootfsPaths(Path.IsPathRooted(spec.Root!.Path) ? spec.Root.Path : Path.Combine(bundle, spec.Root.Path));
             var env = BuildEnv(process, o.PreserveFds, out var preserve);
             foreach (var _ in spec.Mounts ?? []) { } // (mount targets are prepared by the plan builder)
-            var executable = ExecutableResolver.Resolve(rootfs, process.Args![0], env, process.Cwd);
+            var executable = ProcessSetup.ResolveExecutable(rootfs, process.Args![0], env, process.Cwd);
             rootfs.Resolve(process.Cwd, RootfsPaths.Create.Directory);
 
             int Track(int fd) { fds.Add(fd); return fd; }

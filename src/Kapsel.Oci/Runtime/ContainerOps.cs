@@ -53,6 +53,7 @@ public static class ContainerOps
             var atExec = index == steps.Count - 1;
             var output = what.Contains(" hook #", StringComparison.Ordinal) ? HookRunner.Output(Path.Combine(dir, StateStore.HookLogName)) : "";
             var e = new SpawnException(what, err, atExec);
+            WaitGone(state, 2000); // the init exits right after its report: `state` says stopped from now on
             throw new OciException($"cannot start container \"{id}\": {e.Message}{output}", atExec ? e.ShellExitCode : 1, e);
         }
         File.Delete(fifo);

@@ -1,3 +1,4 @@
+using Kapsel.Linux.Fs;
 using Kapsel.Linux.Cgroups;
 using Kapsel.Linux.Interop;
 using Kapsel.Linux.Spawn;

@@ -1,3 +1,4 @@
+using Kapsel.Linux.Fs;
 using Kapsel.Oci.Spec;
 
 namespace Kapsel.Oci.Runtime;
