@@ -45,7 +45,8 @@ public static class ContainerCreator
         StateStore.CheckId(o.Id);
         var bundle = Path.GetFullPath(o.Bundle);
         var configPath = Path.Combine(bundle, "config.json");
-        var spec = SpecLoader.LoadFile(configPath, warnings);
+        var (configJson, spec, loadWarnings) = ctx.LoadConfig(configPath);
+        warnings.AddRange(loadWarnings);
         SpecValidator.Validate(spec, bundle, warnings);
         if (spec.Linux!.Namespaces?.Any(n => n.Type == "mount") != true)
             throw new OciException("config.json: linux.namespaces: a mount namespace is required (add {\"type\": \"mount\"})");
@@ -63,9 +64,9 @@ public static class ContainerCreator
             var dir = store.CreateDir(o.Id);
             revert.Add("state directory", () => store.Remove(o.Id));
             OciCalls.MakeFifo(Path.Combine(dir, StateStore.FifoName), 0x192 /* 0622 */);
-            store.SaveConfig(o.Id, File.ReadAllText(configPath));
+            store.SaveConfig(o.Id, configJson);
 
-            var cgroup = Cgroup.Create(cgroupPath, CgroupBinding.Map(spec.Linux.Resources), out var cgWarnings);
+            var cgroup = Cgroup.Create(cgroupPath, CgroupBinding.Map(spec.Linux.Resources), out var cgWarnings, ctx.CgroupLayout);
             warnings.AddRange(cgWarnings.Select(w => "linux.resources: " + w));
             revert.Add("cgroup", () => cgroup.Delete(killProcesses: true));
 
@@ -119,7 +120,8 @@ public static class ContainerCreator
                 StateDirFd = stateDirFd, ReadyWriteFd = readyWrite, ReleaseReadFd = releaseRead,
                 HookSyncWriteFd = hookSyncWrite, HookReleaseReadFd = hookReleaseRead,
                 ConsoleSocketFd = console is null ? -1 : (int)console.Handle, Stdio = o.Stdio, HookOutputFd = hookOutput,
-                JoinFds = joins, JoinPidFd = joinPid, Seccomp = seccomp, CgroupDirectories = cgroupDirs, Warnings = warnings,
+                JoinFds = joins, JoinPidFd = joinPid, Seccomp = seccomp, CgroupDirectories = cgroupDirs, CgroupLayout = ctx.CgroupLayout,
+                Warnings = warnings,
             };
             using var plan = new InitPlanBuilder(input).Build();
             var child = Spawner.Spawn(plan);
@@ -144,6 +146,7 @@ public static class ContainerCreator
                 Created = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffK"),
                 Annotations = spec.Annotations, CgroupPaths = new Dictionary<string, string>(cgroupDirs), SystemdCgroup = ctx.SystemdCgroup,
                 Owner = "root",
+                HasHooks = hooks is not null && (hooks.StartContainer is { Count: > 0 } || hooks.Poststart is { Count: > 0 } || hooks.Poststop is { Count: > 0 }),
             };
             if (plan.ErrorRedirectStep is var first and >= 0)
             {

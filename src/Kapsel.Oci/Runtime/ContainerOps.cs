@@ -16,10 +16,10 @@ public static class ContainerOps
         return (state, LiveStatus.Of(store, state));
     }
 
-    public static ICgroup? CgroupOf(PersistedState state)
+    public static ICgroup? CgroupOf(PersistedState state, CgroupLayout? layout = null)
     {
         if (state.CgroupPaths is not { Count: > 0 } paths) return null;
-        try { return Cgroup.Open(paths); }
+        try { return Cgroup.Open(paths, layout); }
         catch (Exception e) when (e is CgroupException or ArgumentException) { return null; }
     }
 
@@ -31,7 +31,7 @@ public static class ContainerOps
         var (state, status) = Load(ctx, id);
         if (status != ContainerStatus.Created)
             throw new OciException($"cannot start container \"{id}\": it is {LiveStatus.Name(status)}, not created");
-        var spec = store.LoadConfig(id);
+        var spec = state.HasHooks == false ? null : store.LoadConfig(id);
         var warnings = new List<string>();
         var dir = store.DirOf(id);
         if (spec?.Hooks?.StartContainer is { Count: > 0 })
@@ -155,7 +155,7 @@ public static class ContainerOps
         var (state, status) = Load(ctx, id);
         if (status is ContainerStatus.Running or ContainerStatus.Paused && !force)
             throw new OciException($"cannot delete container \"{id}\" that is not stopped: {LiveStatus.Name(status)} (use --force)");
-        var cgroup = CgroupOf(state);
+        var cgroup = CgroupOf(state, ctx.CgroupLayout);
         if (status != ContainerStatus.Stopped)
         {
             if (cgroup is not null) { try { cgroup.KillAll(ProcessCalls.SIGKILL); } catch (Exception e) { ctx.DebugLog(e.Message); } }
@@ -167,12 +167,10 @@ public static class ContainerOps
         {
             try { cgroup.Delete(killProcesses: true); }
             catch (Exception e) { ctx.Warn($"cgroup cleanup for \"{id}\": {e.Message}"); }
-            // The default parent (/kapsel-runc) goes with its last container; rmdir fails harmlessly while others remain.
-            foreach (var dir in state.CgroupPaths!.Values)
-                if (Path.GetDirectoryName(dir) is { } parent && Path.GetFileName(parent) == "kapsel-runc")
-                    try { Directory.Delete(parent); } catch (IOException) { }
+            // The default parent (/kapsel-runc) stays, empty, like Docker's /docker: removing it with the last
+            // container raced with concurrent creates below it, and cost a mkdir+rmdir per hierarchy per container.
         }
-        var spec = store.LoadConfig(id);
+        var spec = state.HasHooks == false ? null : store.LoadConfig(id);
         var warnings = new List<string>();
         HookRunner.Run(spec?.Hooks?.Poststop, "poststop", ContainerCreator.StateDocument(state, "stopped"), warnings);
         foreach (var w in warnings) ctx.Warn(w);

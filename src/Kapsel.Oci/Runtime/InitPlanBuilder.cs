@@ -316,7 +316,7 @@ internal sealed class InitPlanBuilder
     /// </summary>
     private void AddCgroupMount(string target, MountOptions options, bool explicitRw)
     {
-        var layout = CgroupLayout.Detect();
+        var layout = _in.CgroupLayout ?? CgroupLayout.Detect();
         var flags = options.Flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
         var fresh = _newCgroupNs && !_inUserNs;
         string Dir(CgroupHierarchy h) => _in.CgroupDirectories?.GetValueOrDefault(h.Key) ?? h.CurrentDirectory;

@@ -29,5 +29,6 @@ internal sealed class InitPlanInput
     public CompiledFilter? Seccomp { get; init; }
     /// <summary>The container's cgroup directory per hierarchy key (for cgroup mounts without a cgroup namespace).</summary>
     public IReadOnlyDictionary<string, string>? CgroupDirectories { get; init; }
+    public Linux.Cgroups.CgroupLayout? CgroupLayout { get; init; }
     public required List<string> Warnings { get; init; }
 }

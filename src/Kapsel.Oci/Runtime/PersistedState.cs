@@ -25,4 +25,6 @@ public sealed class PersistedState
     /// <summary>Plan index and descriptions of the init's steps after the exec fifo, which report failures to `start`.</summary>
     [JsonPropertyName("startStepBase")] public int StartStepBase { get; set; }
     [JsonPropertyName("startSteps")] public List<string>? StartSteps { get; set; }
+    /// <summary>Whether config.json has hooks that start or delete run (false: they need not parse it again; null: unknown).</summary>
+    [JsonPropertyName("hasHooks")] public bool? HasHooks { get; set; }
 }

@@ -82,7 +82,7 @@ public sealed partial class StateStore(string root)
     public RuntimeSpec? LoadConfig(string id)
     {
         var path = Path.Combine(DirOf(id), ConfigName);
-        return File.Exists(path) ? SpecLoader.LoadFile(path, [], "saved config.json") : null;
+        return File.Exists(path) ? SpecLoader.LoadFile(path, null, "saved config.json") : null;
     }
 
     public IEnumerable<string> Ids() =>
