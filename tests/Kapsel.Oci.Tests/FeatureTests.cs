@@ -67,6 +67,18 @@ public sealed class FeatureTests
     }
 
     [Fact]
+    public void SystemdCgroupWhereSystemdDoesNotRunIsAOneLineError()
+    {
+        if (Directory.Exists("/run/systemd/system")) return; // a systemd host: the scope would be created
+        using var b = new BusyboxBundle(s => s.Linux!.CgroupsPath = "machine.slice:kapsel:sd1");
+        var (code, _, err) = b.Oci("--systemd-cgroup", "create", "--bundle", b.Dir, "sd1");
+        Assert.NotEqual(0, code);
+        Assert.Contains("--systemd-cgroup: systemd is not running on this host", err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.False(Directory.Exists(Path.Combine(b.Root, "sd1")));
+    }
+
+    [Fact]
     public void UpdateChangesTheMemoryAndPidsLimits()
     {
         using var b = new BusyboxBundle(s => s.Linux!.Resources = new ResourcesSpec { Memory = new MemorySpec { Limit = 64L << 20 } });

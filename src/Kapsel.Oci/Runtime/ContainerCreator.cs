@@ -139,13 +139,20 @@ public static class ContainerCreator
             console?.Dispose();
 
             cgroup.AddProcess(child.Pid);
+            string? systemdUnit = null;
+            if (ctx.SystemdCgroup)
+            {
+                // After our own cgroup setup, as runc's systemd driver: systemd adopts the directory and the pid.
+                var unit = systemdUnit = CgroupBinding.StartSystemdScope(spec, o.Id, child.Pid);
+                revert.Add("systemd scope", () => CgroupBinding.StopSystemdScope(unit, ctx));
+            }
             SetOomScoreAdj(child.Pid, process.OomScoreAdj, warnings);
             var state = new PersistedState
             {
                 Id = o.Id, Bundle = bundle, Rootfs = rootfs.Root, Pid = child.Pid,
                 Created = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffK"),
                 Annotations = spec.Annotations, CgroupPaths = new Dictionary<string, string>(cgroupDirs), SystemdCgroup = ctx.SystemdCgroup,
-                Owner = "root",
+                Owner = "root", SystemdUnit = systemdUnit,
                 HasHooks = hooks is not null && (hooks.StartContainer is { Count: > 0 } || hooks.Poststart is { Count: > 0 } || hooks.Poststop is { Count: > 0 }),
             };
             if (plan.ErrorRedirectStep is var first and >= 0)

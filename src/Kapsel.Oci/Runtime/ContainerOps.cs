@@ -167,6 +167,7 @@ public static class ContainerOps
         {
             try { cgroup.Delete(killProcesses: true); }
             catch (Exception e) { ctx.Warn($"cgroup cleanup for \"{id}\": {e.Message}"); }
+            if (state.SystemdUnit is { } unit) CgroupBinding.StopSystemdScope(unit, ctx);
             // The default parent (/kapsel-runc) stays, empty, like Docker's /docker: removing it with the last
             // container raced with concurrent creates below it, and cost a mkdir+rmdir per hierarchy per container.
         }
