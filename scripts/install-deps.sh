@@ -9,7 +9,7 @@ packages="
   runc crun podman containerd skopeo umoci docker-registry
   nftables iperf3 hyperfine jq
   oci-image-tool
-  docker.io time bc
+  docker.io time bc dbus
 "
 missing=""
 for p in $packages; do

@@ -1,4 +1,6 @@
+using Kapsel.Linux.Cgroups;
 using Kapsel.Oci.Runtime;
+using Kapsel.Oci.Spec;
 
 namespace Kapsel.Oci;
 
@@ -14,6 +16,34 @@ public sealed class RuntimeContext
     public TextWriter Err { get; set; } = Console.Error;
 
     public StateStore Store => new(Root);
+
+    private CgroupLayout? _cgroupLayout;
+    private (string Path, string Json, RuntimeSpec Spec, List<string> Warnings)? _config;
+
+    /// <summary>The host's cgroup layout, read once per invocation (mountinfo is the costly part).</summary>
+    public CgroupLayout CgroupLayout => _cgroupLayout ??= CgroupLayout.Detect();
+
+    /// <summary>
+    /// A bundle's config.json, read and parsed once for `run`, which looks at process.terminal before
+    /// create: a load with <paramref name="keep"/> is handed to the next load of the same path, which
+    /// consumes it (a later create of a rewritten config reads it afresh).
+    /// </summary>
+    internal (string Json, RuntimeSpec Spec, List<string> Warnings) LoadConfig(string path, bool keep = false)
+    {
+        if (_config is { } c && c.Path == path)
+        {
+            if (!keep) _config = null;
+            return (c.Json, c.Spec, c.Warnings);
+        }
+        string json;
+        try { json = File.ReadAllText(path); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { throw new OciException($"config.json: not found at {path}"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new OciException($"config.json: cannot read {path}: {e.Message}"); }
+        var warnings = new List<string>();
+        var spec = SpecLoader.Parse(json, warnings);
+        if (keep) _config = (path, json, spec, warnings);
+        return (json, spec, warnings);
+    }
 
     public void Warn(string message) => Log("warning", message);
 

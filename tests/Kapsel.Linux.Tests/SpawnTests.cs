@@ -128,4 +128,55 @@ public sealed class SpawnTests : IDisposable
         Assert.Equal(125, e.ShellExitCode);
         Assert.Contains("mount(\"none\", \"/nonexistent-kapsel-dir\", \"tmpfs\"", e.Message);
     }
+
+    /// <summary>A plan that runs one program to completion (the run step), then execs /bin/true.</summary>
+    private static SpawnException? RunStep(string[] argv, int timeoutMs, string input, out string output)
+    {
+        var inPath = Path.GetTempFileName();
+        var outPath = Path.GetTempFileName();
+        File.WriteAllText(inPath, input);
+        var inFd = FileCalls.Open(inPath, FileCalls.O_RDONLY);
+        var outFd = FileCalls.Open(outPath, FileCalls.O_WRONLY | FileCalls.O_APPEND);
+        try
+        {
+            using var plan = new SpawnPlan();
+            plan.Dup(inFd, 100).Dup(outFd, 101)
+                .Run("the program", argv[0], argv, ["X=1"], 100, 101, timeoutMs)
+                .Execve("/bin/true", ["true"], []);
+            using var child = Spawner.Spawn(plan);
+            try { child.WaitForExec(); }
+            catch (SpawnException e) { return e; }
+            finally { child.Wait(); output = File.ReadAllText(outPath); }
+            return null;
+        }
+        finally
+        {
+            FileCalls.Close(inFd);
+            FileCalls.Close(outFd);
+            File.Delete(inPath);
+            File.Delete(outPath);
+        }
+    }
+
+    [Fact]
+    public void RunStepGivesStdinEnvAndOutputAndWaits()
+    {
+        Assert.Null(RunStep(["/bin/sh", "-c", "read line; echo \"$line $X\"; ls /proc/self/fd"], 0, "state\n", out var output));
+        Assert.Equal("state 1\n0\n1\n2\n3\n", output); // 3 is ls's own directory fd: nothing else leaked
+    }
+
+    [Fact]
+    public void RunStepReportsExitStatusSignalTimeoutAndExecFailure()
+    {
+        var e = RunStep(["/bin/sh", "-c", "echo out; exit 5"], 0, "", out var output);
+        Assert.Equal("the program failed: exit status 5", e!.Message);
+        Assert.Equal("out\n", output);
+        Assert.Contains("killed by signal 9", RunStep(["/bin/sh", "-c", "kill -9 $$"], 0, "", out _)!.Message);
+        var started = Environment.TickCount64;
+        Assert.Contains("ETIMEDOUT", RunStep(["/bin/sleep", "30"], 300, "", out _)!.Message);
+        Assert.InRange(Environment.TickCount64 - started, 250, 10_000);
+        e = RunStep(["/nonexistent/program"], 0, "", out _);
+        Assert.Contains("ENOENT", e!.Message);
+        Assert.False(e.AtExec);
+    }
 }

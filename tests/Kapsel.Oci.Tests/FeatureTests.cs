@@ -26,6 +26,7 @@ public sealed class FeatureTests
             s.Hooks = new HooksSpec
             {
                 Prestart = [Hook(log, "prestart")], CreateRuntime = [Hook(log, "createRuntime")],
+                CreateContainer = [Hook(log, "createContainer")],
                 Poststart = [Hook(log, "poststart")], Poststop = [Hook(log, "poststop")],
             };
         });
@@ -34,14 +35,15 @@ public sealed class FeatureTests
             var (code, _, err) = b.Oci("run", "--bundle", b.Dir, "h1");
             Assert.True(code == 0, err);
             var lines = File.ReadAllLines(log);
-            Assert.Equal(4, lines.Length);
+            Assert.Equal(5, lines.Length);
             var phases = lines.Select(l => l[(l.LastIndexOf(' ') + 1)..]).ToArray();
-            Assert.Equal(["prestart", "createRuntime", "poststart", "poststop"], phases);
+            Assert.Equal(["prestart", "createRuntime", "createContainer", "poststart", "poststop"], phases);
             var states = lines.Select(l => JsonDocument.Parse(l[..l.LastIndexOf(' ')]).RootElement).ToArray();
             Assert.All(states, s => Assert.Equal("h1", s.GetProperty("id").GetString()));
             Assert.All(states, s => Assert.Equal(b.Dir, s.GetProperty("bundle").GetString()));
-            Assert.Equal(["creating", "creating", "running", "stopped"], states.Select(s => s.GetProperty("status").GetString()!).ToArray());
+            Assert.Equal(["creating", "creating", "creating", "running", "stopped"], states.Select(s => s.GetProperty("status").GetString()!).ToArray());
             Assert.True(states[0].GetProperty("pid").GetInt32() > 0);
+            Assert.Equal(states[0].GetProperty("pid").GetInt32(), states[2].GetProperty("pid").GetInt32());
         }
         finally { File.Delete(log); }
     }
@@ -62,6 +64,18 @@ public sealed class FeatureTests
         Assert.False(Directory.Exists(Path.Combine(b.Root, "h2")));
         Assert.False(Directory.Exists("/sys/fs/cgroup/memory/kapsel-runc/h2"));
         Assert.DoesNotContain(b.Dir, File.ReadAllText("/proc/self/mountinfo"));
+    }
+
+    [Fact]
+    public void SystemdCgroupWhereSystemdDoesNotRunIsAOneLineError()
+    {
+        if (Directory.Exists("/run/systemd/system")) return; // a systemd host: the scope would be created
+        using var b = new BusyboxBundle(s => s.Linux!.CgroupsPath = "machine.slice:kapsel:sd1");
+        var (code, _, err) = b.Oci("--systemd-cgroup", "create", "--bundle", b.Dir, "sd1");
+        Assert.NotEqual(0, code);
+        Assert.Contains("--systemd-cgroup: systemd is not running on this host", err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.False(Directory.Exists(Path.Combine(b.Root, "sd1")));
     }
 
     [Fact]

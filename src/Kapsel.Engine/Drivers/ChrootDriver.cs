@@ -38,6 +38,20 @@ public sealed class ChrootDriver(KapselPaths paths) : IInstanceDriver
             Directory.CreateDirectory(Path.Combine(Dir(instance), sub));
     }
 
+    /// <summary>The command inside the root layers, with docker's 127/126 errors when it can't run.</summary>
+    internal static string ResolveExecutable(IReadOnlyList<string> rootLayers, string command, IReadOnlyList<string> env)
+    {
+        var (path, result) = ExecutableResolver.Find(rootLayers, command, ExecutableResolver.PathVariable(env));
+        return result switch
+        {
+            ExecutableResolver.Lookup.Executable => path.StartsWith('/') ? path : "/" + path,
+            ExecutableResolver.Lookup.NotExecutable or ExecutableResolver.Lookup.Directory =>
+                throw new CommandNotRunnableException($"\"{command}\": permission denied: not an executable file", 126),
+            _ when command.Contains('/') => throw new CommandNotRunnableException($"\"{command}\": no such file or directory", 127),
+            _ => throw new CommandNotRunnableException($"\"{command}\": executable file not found in $PATH", 127),
+        };
+    }
+
     public IInstanceProcess Start(Instance instance, LocalImage image, InstanceStdio stdio, Func<int, IDisposable?>? beforeStart = null)
     {
         var dir = Dir(instance);
@@ -48,7 +62,7 @@ public sealed class ChrootDriver(KapselPaths paths) : IInstanceDriver
 
         // A --rm instance's upper dir only exists inside its own mount namespace (empty tmpfs).
         IReadOnlyList<string> layers = instance.AutoRemove ? image.LowerDirs : [upper, .. image.LowerDirs];
-        var executable = ExecutableResolver.Resolve(layers, instance.Command[0], instance.Env);
+        var executable = ResolveExecutable(layers, instance.Command[0], instance.Env);
         var plan = new SpawnPlan { CloneFlags = CLONE_NEWNS };
         try
         {

@@ -56,6 +56,19 @@ internal static class CgroupDirectories
         return pids;
     }
 
+    /// <summary>
+    /// One rmdir per directory, no reads: true when every one is gone (removed, or missing). The usual
+    /// delete of a stopped container's cgroup needs nothing more; a directory that still holds
+    /// processes or children answers EBUSY and the caller takes the slow path (kill, wait, subtree).
+    /// </summary>
+    public static bool TryRemoveEmpty(IEnumerable<string> directories)
+    {
+        var all = true;
+        foreach (var directory in directories)
+            if (CgroupFiles.RemoveDirectory(directory) is not (0 or Errnos.ENOENT)) all = false;
+        return all;
+    }
+
     /// <summary>Best-effort removal of directories made by a failed create, newest first.</summary>
     public static void RemoveCreated(IReadOnlyList<string> created)
     {

@@ -249,6 +249,7 @@ public sealed class CgroupV1 : ICgroup
 
     public void Delete(bool killProcesses = false)
     {
+        if (CgroupDirectories.TryRemoveEmpty(_directories.Values)) return;
         if (!Exists) return;
         if (killProcesses && Pids().Count > 0)
         {

@@ -228,6 +228,7 @@ public sealed class CgroupV2 : ICgroup
 
     public void Delete(bool killProcesses = false)
     {
+        if (CgroupDirectories.TryRemoveEmpty([Directory])) return;
         if (!Exists) return;
         if (killProcesses && Pids().Count > 0)
         {

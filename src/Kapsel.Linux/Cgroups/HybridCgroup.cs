@@ -92,6 +92,7 @@ public sealed class HybridCgroup : ICgroup
 
     public void Delete(bool killProcesses = false)
     {
+        if (CgroupDirectories.TryRemoveEmpty(Directories.Values)) return;
         if (killProcesses && Pids().Count > 0)
         {
             KillAll(ProcessCalls.SIGKILL);

@@ -3,70 +3,129 @@ using Kapsel.Linux.Interop;
 namespace Kapsel.Linux.Fs;
 
 /// <summary>
-/// Path lookups inside a container root filesystem from the host, resolved with openat2
-/// RESOLVE_IN_ROOT so that symlinks (absolute or "..") can never point outside the rootfs.
+/// Resolves container paths to host paths inside a root filesystem without symlink escapes: every
+/// lookup goes through openat2(RESOLVE_IN_ROOT), so "/etc/x → /../../host" stays inside the rootfs,
+/// and missing directories/files are created relative to a resolved parent fd, never by path.
+/// "Missing" is an answer (null, -errno), not an exception: NativeAOT exceptions cost milliseconds.
 /// </summary>
-public static class RootfsPaths
+public sealed class RootfsPaths : IDisposable
 {
-    public const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    private const ulong ResolveFlags = FileCalls.RESOLVE_IN_ROOT | FileCalls.RESOLVE_NO_MAGICLINKS;
+    private int _rootFd;
 
-    /// <summary>What a lookup found: nothing, a non-executable file, or an executable regular file.</summary>
-    public enum Lookup { Missing, NotExecutable, Executable }
+    /// <summary>The rootfs with symlinks resolved.</summary>
+    public string Root { get; }
 
-    /// <summary>
-    /// Finds <paramref name="command"/> the way execvp would inside the rootfs layers (searched in
-    /// order: upper first). A command with a '/' is taken as is. Returns the path to exec inside
-    /// the container, or null when nothing in PATH matches.
-    /// </summary>
-    public static (string? Path, Lookup Result) ResolveExecutable(IReadOnlyList<string> rootLayers, string command, string? pathVariable)
+    public RootfsPaths(string rootfs)
     {
-        if (command.Contains('/'))
-        {
-            var abs = command.StartsWith('/') ? command : "/" + command;
-            return (abs, Probe(rootLayers, abs));
-        }
-        var sawNonExecutable = false;
-        foreach (var dir in (pathVariable ?? DefaultPath).Split(':', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = dir.TrimEnd('/') + "/" + command;
-            switch (Probe(rootLayers, candidate))
-            {
-                case Lookup.Executable: return (candidate, Lookup.Executable);
-                case Lookup.NotExecutable: sawNonExecutable = true; break;
-            }
-        }
-        return (null, sawNonExecutable ? Lookup.NotExecutable : Lookup.Missing);
+        _rootFd = FileCalls.Open(rootfs, FileCalls.O_PATH | FileCalls.O_DIRECTORY);
+        Root = FileCalls.ReadLink($"/proc/self/fd/{_rootFd}");
     }
 
-    private static Lookup Probe(IReadOnlyList<string> rootLayers, string pathInRoot)
-    {
-        foreach (var layer in rootLayers)
-        {
-            var result = Probe(layer, pathInRoot);
-            if (result != Lookup.Missing) return result;
-        }
-        return Lookup.Missing;
-    }
+    public enum Create { Nothing, Directory, File }
 
-    /// <summary>Looks a path up inside one root directory without leaving it.</summary>
-    public static Lookup Probe(string root, string pathInRoot)
+    /// <summary>The host path of <paramref name="containerPath"/>, or null when it does not exist and nothing is to be created.</summary>
+    public string? Resolve(string containerPath, Create create = Create.Nothing)
     {
-        // Exceptions are avoided on purpose: "missing" is the normal answer for most PATH entries.
-        int rootFd = -1, fd = -1;
+        var relative = containerPath.TrimStart('/');
+        if (relative.Length == 0) return Root;
+        var fd = TryOpen(relative);
+        if (fd < 0)
+        {
+            if (-fd != Errnos.ENOENT || create == Create.Nothing) return fd == -Errnos.ENOENT ? null : throw new SyscallException($"resolve \"{containerPath}\" in the rootfs", -fd);
+            fd = MakePath(relative, create);
+        }
         try
         {
-            rootFd = FileCalls.Open(root, FileCalls.O_PATH | FileCalls.O_DIRECTORY);
-            fd = FileCalls.TryOpenAt2(rootFd, pathInRoot.TrimStart('/'), FileCalls.O_PATH, FileCalls.RESOLVE_IN_ROOT | FileCalls.RESOLVE_NO_MAGICLINKS);
-            if (fd is -Errnos.ENOENT or -Errnos.ENOTDIR or -Errnos.ELOOP) return Lookup.Missing;
-            if (fd < 0) throw new SyscallException($"openat2(\"{root}\", \"{pathInRoot}\", RESOLVE_IN_ROOT)", -fd);
-            var mode = FileStatus.Mode(fd);
-            if ((mode & FileStatus.S_IFMT) != FileStatus.S_IFREG) return Lookup.NotExecutable;
-            return (mode & 0x49 /* 0111 */) != 0 ? Lookup.Executable : Lookup.NotExecutable;
+            var host = FileCalls.ReadLink($"/proc/self/fd/{fd}");
+            if (host != Root && !host.StartsWith(Root + "/", StringComparison.Ordinal))
+                throw new IOException($"\"{containerPath}\" resolves outside the container's root filesystem");
+            return host;
         }
-        finally
+        finally { FileCalls.Close(fd); }
+    }
+
+    /// <summary>True when the path exists in the rootfs and is a directory (following symlinks inside the root); null when absent.</summary>
+    public bool? IsDirectory(string containerPath)
+    {
+        var fd = TryOpenPath(containerPath);
+        if (fd < 0) return fd is -Errnos.ENOENT or -Errnos.ENOTDIR or -Errnos.ELOOP ? null : throw new SyscallException($"resolve \"{containerPath}\" in the rootfs", -fd);
+        try { return (FileStatus.Mode(fd) & FileStatus.S_IFMT) == FileStatus.S_IFDIR; }
+        finally { FileCalls.Close(fd); }
+    }
+
+    /// <summary>What is at a container path, for <see cref="ExecutableResolver"/>.</summary>
+    public ExecutableResolver.Lookup Probe(string containerPath)
+    {
+        var fd = TryOpenPath(containerPath);
+        if (fd is -Errnos.ENOENT or -Errnos.ENOTDIR or -Errnos.ELOOP) return ExecutableResolver.Lookup.Missing;
+        if (fd < 0) throw new SyscallException($"openat2(\"{Root}\", \"{containerPath}\", RESOLVE_IN_ROOT)", -fd);
+        try
         {
-            FileCalls.Close(fd);
-            FileCalls.Close(rootFd);
+            var mode = FileStatus.Mode(fd);
+            return (mode & FileStatus.S_IFMT) switch
+            {
+                FileStatus.S_IFDIR => ExecutableResolver.Lookup.Directory,
+                FileStatus.S_IFREG when (mode & 0x49 /* 0111 */) != 0 => ExecutableResolver.Lookup.Executable,
+                _ => ExecutableResolver.Lookup.NotExecutable,
+            };
         }
+        finally { FileCalls.Close(fd); }
+    }
+
+    /// <summary>An O_PATH fd of a container path (symlinks resolved inside the root); throws if absent.</summary>
+    public int OpenPath(string containerPath) =>
+        FileCalls.OpenAt2(_rootFd, containerPath.TrimStart('/') is { Length: > 0 } r ? r : ".", FileCalls.O_PATH, ResolveFlags);
+
+    /// <summary>Like <see cref="OpenPath"/> but returns -errno.</summary>
+    public int TryOpenPath(string containerPath) =>
+        TryOpen(containerPath.TrimStart('/') is { Length: > 0 } r ? r : ".");
+
+    private int TryOpen(string relative) => FileCalls.TryOpenAt2(_rootFd, relative, FileCalls.O_PATH, ResolveFlags);
+
+    /// <summary>Creates each missing component under its already resolved parent (mkdirat/openat do not follow the new name's symlinks).</summary>
+    private int MakePath(string relative, Create create)
+    {
+        var parts = relative.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var prefix = "";
+        int fd = -1;
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var parentFd = prefix.Length == 0 ? FileCalls.Open(Root, FileCalls.O_PATH | FileCalls.O_DIRECTORY) : TryOpen(prefix);
+            if (parentFd < 0) throw new SyscallException($"resolve \"/{prefix}\" in the rootfs", -parentFd);
+            try
+            {
+                var last = i == parts.Length - 1;
+                var current = prefix.Length == 0 ? parts[i] : prefix + "/" + parts[i];
+                var existing = TryOpen(current);
+                if (existing >= 0)
+                {
+                    if (last) fd = existing; else FileCalls.Close(existing);
+                }
+                else if (last && create == Create.File)
+                {
+                    var created = FileCalls.TryOpenAt(parentFd, parts[i], FileCalls.O_CREAT | FileCalls.O_EXCL | FileCalls.O_NOFOLLOW | FileCalls.O_WRONLY, 0x1a4 /* 0644 */);
+                    if (created < 0) throw new SyscallException($"create \"/{current}\" in the rootfs", -created);
+                    FileCalls.Close(created);
+                    fd = TryOpen(current);
+                }
+                else
+                {
+                    var err = FileCalls.MkdirAt(parentFd, parts[i], 0x1ed /* 0755 */);
+                    if (err != 0 && err != Errnos.EEXIST) throw new SyscallException($"mkdir \"/{current}\" in the rootfs", err);
+                    if (last) fd = TryOpen(current);
+                }
+                if (last && fd < 0) throw new SyscallException($"resolve \"/{current}\" in the rootfs", -fd);
+                prefix = current;
+            }
+            finally { FileCalls.Close(parentFd); }
+        }
+        return fd;
+    }
+
+    public void Dispose()
+    {
+        FileCalls.Close(_rootFd);
+        _rootFd = -1;
     }
 }

@@ -37,6 +37,33 @@ public static unsafe partial class FileCalls
     [LibraryImport(Sys.Libc, EntryPoint = "poll", SetLastError = true)]
     private static partial int poll(PollFd* fds, nuint nfds, int timeout);
 
+    [LibraryImport(Sys.Libc, EntryPoint = "mkdirat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int mkdirat(int dirFd, string name, int mode);
+
+    [LibraryImport(Sys.Libc, EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int openat(int dirFd, string name, int flags, int mode);
+
+    [LibraryImport(Sys.Libc, EntryPoint = "readlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint readlink(string path, byte* buf, nint size);
+
+    /// <summary>mkdirat; returns the errno (0 on success) so callers can accept EEXIST.</summary>
+    public static int MkdirAt(int dirFd, string name, int mode) => mkdirat(dirFd, name, mode) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>openat (close-on-exec); returns the fd or -errno.</summary>
+    public static int TryOpenAt(int dirFd, string name, int flags, int mode = 0)
+    {
+        var fd = openat(dirFd, name, flags | O_CLOEXEC, mode);
+        return fd >= 0 ? fd : -Marshal.GetLastPInvokeError();
+    }
+
+    public static string ReadLink(string path)
+    {
+        var buf = stackalloc byte[4096];
+        var n = readlink(path, buf, 4096);
+        if (n < 0) throw SyscallException.FromLastError($"readlink(\"{path}\")");
+        return System.Text.Encoding.UTF8.GetString(buf, (int)n);
+    }
+
     public static int Open(string path, int flags, int mode = 0) =>
         SyscallException.Check(open(path, flags | O_CLOEXEC, mode), $"open(\"{path}\", 0x{flags:x})");
 

@@ -38,6 +38,15 @@ public sealed unsafe class SpawnPlan : IDisposable
     /// <summary>Scratch fd number used by steps that open, write and close a file.</summary>
     public const int ScratchFd = 1013;
 
+    /// <summary>Pseudo syscall number of <see cref="Run"/> (KS_RUN in native/spawn.c).</summary>
+    public const long RunStep = -1;
+
+    /// <summary>A run step's failure value for a non-zero exit: this bit | the wait status (KS_RUN_STATUS).</summary>
+    public const int RunStatusBit = 0x10000;
+
+    // Steps whose second argument is the error pipe's fd number, known only at Build.
+    private readonly List<int> _errorFdSteps = [];
+
     public int StepCount => _steps.Count;
     public string Describe(int step) => step >= 0 && step < _descriptions.Count ? _descriptions[step] : "end of plan";
     public bool IsExecStep(int step) => step >= 0 && step < _steps.Count && _steps[step].Nr == SYS_execve;
@@ -84,6 +93,7 @@ public sealed unsafe class SpawnPlan : IDisposable
     {
         _steps.Insert(0, new NativeSpawn.Step { Nr = nr, A0 = a0, A1 = a1, A2 = a2, Flags = (uint)flags, TargetFd = -1 });
         _descriptions.Insert(0, description);
+        for (var i = 0; i < _errorFdSteps.Count; i++) _errorFdSteps[i]++;
     }
 
     private static SpawnStepFlags Opt(bool optional) => optional ? SpawnStepFlags.Optional : SpawnStepFlags.None;
@@ -216,6 +226,28 @@ public sealed unsafe class SpawnPlan : IDisposable
         Syscall($"read({what})", SYS_read, fd, Bytes(new byte[8]), 1,
             flags: SpawnStepFlags.FailIfZero | SpawnStepFlags.RepeatOnEintr);
 
+    /// <summary>
+    /// Runs a program to completion in the child (fork, stdin/stdout/stderr, execve, wait with an
+    /// optional timeout after which it is killed). The step fails on a non-zero exit
+    /// (<see cref="RunStatusBit"/> | wait status), on timeout (ETIMEDOUT), or with the errno of its execve.
+    /// </summary>
+    public SpawnPlan Run(string description, string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp,
+        int stdinFd, int outputFd, int timeoutMs) =>
+        Syscall(description, RunStep, Str(path), StrArray(argv), StrArray(envp), stdinFd, outputFd, timeoutMs);
+
+    /// <summary>
+    /// From here on the child reports a failing step on <paramref name="fd"/> instead of the error pipe
+    /// (dup3 onto the pipe's fd number, close-on-exec): for steps that run after the spawning process is gone.
+    /// </summary>
+    public SpawnPlan ReportErrorsTo(int fd)
+    {
+        _errorFdSteps.Add(_steps.Count);
+        return Syscall($"dup3({fd}, error pipe, O_CLOEXEC)", SYS_dup3, fd, -1, FileCalls.O_CLOEXEC);
+    }
+
+    /// <summary>Index of the first <see cref="ReportErrorsTo"/> step (after any steps the Spawner inserted), or -1.</summary>
+    public int ErrorRedirectStep => _errorFdSteps.Count > 0 ? _errorFdSteps[0] : -1;
+
     public SpawnPlan Execve(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp) =>
         Syscall($"execve(\"{path}\")", SYS_execve, Str(path), StrArray(argv), StrArray(envp));
 
@@ -227,6 +259,7 @@ public sealed unsafe class SpawnPlan : IDisposable
         var steps = (NativeSpawn.Step*)NativeMemory.AllocZeroed((nuint)(Math.Max(_steps.Count, 1) * sizeof(NativeSpawn.Step)));
         _allocations.Add((nint)steps);
         for (var i = 0; i < _steps.Count; i++) steps[i] = _steps[i];
+        foreach (var i in _errorFdSteps) steps[i].A1 = errorFd;
         var plan = (NativeSpawn.Plan*)NativeMemory.AllocZeroed((nuint)sizeof(NativeSpawn.Plan));
         _allocations.Add((nint)plan);
         plan->CloneFlags = CloneFlags;

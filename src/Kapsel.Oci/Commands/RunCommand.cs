@@ -12,7 +12,7 @@ public static class RunCommand
     {
         var cl = CommandLine.Parse(args, "run", CreateCommand.ValueFlags, CreateCommand.BoolFlags);
         var options = CreateCommand.Options(cl, "run");
-        using var console = options.ConsoleSocket is null && !cl.Has("detach") && TerminalRequested(options.Bundle)
+        using var console = options.ConsoleSocket is null && !cl.Has("detach") && TerminalRequested(ctx, options.Bundle)
             ? new ForegroundConsole(ctx.Root, options.Id) : null;
         if (console is not null) options = options with { ConsoleSocket = console.SocketPath };
         using var child = ContainerCreator.Create(ctx, options);
@@ -35,12 +35,11 @@ public static class RunCommand
     }
 
     /// <summary>A cheap look at process.terminal before the full load in create (which validates everything).</summary>
-    private static bool TerminalRequested(string bundle)
+    private static bool TerminalRequested(RuntimeContext ctx, string bundle)
     {
         try
         {
-            var spec = Spec.SpecLoader.LoadFile(Path.Combine(Path.GetFullPath(bundle), "config.json"), []);
-            return spec.Process?.Terminal == true;
+            return ctx.LoadConfig(Path.Combine(Path.GetFullPath(bundle), "config.json"), keep: true).Spec.Process?.Terminal == true;
         }
         catch (Exception e) when (e is OciException or IOException) { return false; } // create reports it properly
     }

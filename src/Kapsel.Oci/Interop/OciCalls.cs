@@ -28,15 +28,6 @@ internal static unsafe partial class OciCalls
     [LibraryImport("libc.so.6", EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int chmod(string path, int mode);
 
-    [LibraryImport("libc.so.6", EntryPoint = "mkdirat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int mkdirat(int dirFd, string name, int mode);
-
-    [LibraryImport("libc.so.6", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int openat(int dirFd, string name, int flags, int mode);
-
-    [LibraryImport("libc.so.6", EntryPoint = "readlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial nint readlink(string path, byte* buf, nint size);
-
     /// <summary>The ST_* mount flags of the mount holding path (0 if it cannot be read).</summary>
     public static ulong MountFlags(string path)
     {
@@ -54,22 +45,4 @@ internal static unsafe partial class OciCalls
 
     public static void Flock(int fd, int operation) =>
         SyscallException.Check(flock(fd, operation), $"flock({fd}, {operation})");
-
-    /// <summary>mkdirat; returns the errno (0 on success) so callers can accept EEXIST.</summary>
-    public static int MkdirAt(int dirFd, string name, int mode) => mkdirat(dirFd, name, mode) == 0 ? 0 : Marshal.GetLastPInvokeError();
-
-    /// <summary>openat; returns the fd or -errno.</summary>
-    public static int OpenAt(int dirFd, string name, int flags, int mode = 0)
-    {
-        var fd = openat(dirFd, name, flags | Linux.Interop.FileCalls.O_CLOEXEC, mode);
-        return fd >= 0 ? fd : -Marshal.GetLastPInvokeError();
-    }
-
-    public static string ReadLink(string path)
-    {
-        var buf = stackalloc byte[4096];
-        var n = readlink(path, buf, 4096);
-        if (n < 0) throw SyscallException.FromLastError($"readlink(\"{path}\")");
-        return System.Text.Encoding.UTF8.GetString(buf, (int)n);
-    }
 }

@@ -10,16 +10,50 @@ internal static class CgroupBinding
     public static string PathFor(RuntimeSpec spec, string id, bool systemd)
     {
         var path = spec.Linux?.CgroupsPath;
-        if (systemd)
-        {
-            if (!Directory.Exists("/run/systemd/system"))
-                throw new OciException("--systemd-cgroup: systemd is not running on this host (no /run/systemd/system), so it cannot create the container's scope; run without --systemd-cgroup to use cgroupfs");
-            throw new OciException("--systemd-cgroup: creating scopes through systemd's D-Bus API is not implemented yet; run without --systemd-cgroup");
-        }
+        if (systemd) return SystemdScopeFor(spec, id).CgroupPath;
         if (string.IsNullOrEmpty(path)) return "/kapsel-runc/" + id;
         if (SystemdCgroupPath.IsSystemdForm(path))
             throw new OciException($"config.json: linux.cgroupsPath: \"{path}\" is a systemd slice:prefix:name path, but --systemd-cgroup was not given");
         return path;
+    }
+
+    /// <summary>
+    /// --systemd-cgroup: the scope systemd is to create for the container ("slice:prefix:name", by
+    /// default system.slice:kapsel-runc:ID). Fails in one line where systemd is not the init.
+    /// </summary>
+    public static SystemdCgroupPath SystemdScopeFor(RuntimeSpec spec, string id)
+    {
+        if (!Linux.DBus.SystemdManager.IsRunning)
+            throw new OciException("--systemd-cgroup: systemd is not running on this host (no /run/systemd/system), so it cannot create the container's scope; run without --systemd-cgroup to use cgroupfs");
+        var path = spec.Linux?.CgroupsPath;
+        if (string.IsNullOrEmpty(path)) return new SystemdCgroupPath(SystemdCgroupPath.DefaultSlice, "kapsel-runc", id);
+        try { return SystemdCgroupPath.Parse(path); }
+        catch (ArgumentException e) { throw new OciException($"config.json: linux.cgroupsPath: {e.Message}"); }
+    }
+
+    /// <summary>Asks systemd (D-Bus, StartTransientUnit) for the container's scope, adopting its init; returns the unit name.</summary>
+    public static string StartSystemdScope(RuntimeSpec spec, string id, int pid)
+    {
+        var scope = SystemdScopeFor(spec, id);
+        try
+        {
+            using var bus = Linux.DBus.DBusConnection.Open();
+            Linux.DBus.SystemdManager.StartTransientScope(bus, scope.UnitName, scope.Slice.Length > 0 ? scope.Slice : SystemdCgroupPath.DefaultSlice,
+                [pid], $"kapsel-runc container {id}");
+            return scope.UnitName;
+        }
+        catch (Linux.DBus.DBusException e) { throw new OciException($"--systemd-cgroup: systemd could not create scope {scope.UnitName}: {e.Message}", inner: e); }
+    }
+
+    /// <summary>Best effort: the scope also goes away by itself once its processes are gone.</summary>
+    public static void StopSystemdScope(string unit, RuntimeContext ctx)
+    {
+        try
+        {
+            using var bus = Linux.DBus.DBusConnection.Open();
+            Linux.DBus.SystemdManager.StopUnit(bus, unit);
+        }
+        catch (Linux.DBus.DBusException e) { ctx.DebugLog($"stopping systemd scope {unit}: {e.Message}"); }
     }
 
     public static CgroupResources Map(ResourcesSpec? r)

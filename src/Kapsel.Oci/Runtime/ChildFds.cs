@@ -16,5 +16,7 @@ internal static class ChildFds
     public const int PtySlave = 1006;
     public const int Fifo = 1007;
     public const int Release = 1008;      // runtime → child: "cgroups joined, continue"
+    public const int HookOutput = 1009;   // hooks.log in the state dir: stdout+stderr of hooks run by the init
+    public const int HookStdin = 1010;    // the state JSON a hook run by the init reads
     public const int NamespaceBase = 1020; // + index for setns into joined namespaces
 }

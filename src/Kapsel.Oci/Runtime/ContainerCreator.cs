@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Kapsel.Linux;
+using Kapsel.Linux.Fs;
 using Kapsel.Linux.Cgroups;
 using Kapsel.Linux.Interop;
 using Kapsel.Linux.Spawn;
@@ -44,7 +45,8 @@ public static class ContainerCreator
         StateStore.CheckId(o.Id);
         var bundle = Path.GetFullPath(o.Bundle);
         var configPath = Path.Combine(bundle, "config.json");
-        var spec = SpecLoader.LoadFile(configPath, warnings);
+        var (configJson, spec, loadWarnings) = ctx.LoadConfig(configPath);
+        warnings.AddRange(loadWarnings);
         SpecValidator.Validate(spec, bundle, warnings);
         if (spec.Linux!.Namespaces?.Any(n => n.Type == "mount") != true)
             throw new OciException("config.json: linux.namespaces: a mount namespace is required (add {\"type\": \"mount\"})");
@@ -62,16 +64,16 @@ public static class ContainerCreator
             var dir = store.CreateDir(o.Id);
             revert.Add("state directory", () => store.Remove(o.Id));
             OciCalls.MakeFifo(Path.Combine(dir, StateStore.FifoName), 0x192 /* 0622 */);
-            store.SaveConfig(o.Id, File.ReadAllText(configPath));
+            store.SaveConfig(o.Id, configJson);
 
-            var cgroup = Cgroup.Create(cgroupPath, CgroupBinding.Map(spec.Linux.Resources), out var cgWarnings);
+            var cgroup = Cgroup.Create(cgroupPath, CgroupBinding.Map(spec.Linux.Resources), out var cgWarnings, ctx.CgroupLayout);
             warnings.AddRange(cgWarnings.Select(w => "linux.resources: " + w));
             revert.Add("cgroup", () => cgroup.Delete(killProcesses: true));
 
             using var rootfs = new RootfsPaths(Path.IsPathRooted(spec.Root!.Path) ? spec.Root.Path : Path.Combine(bundle, spec.Root.Path));
             var env = BuildEnv(process, o.PreserveFds, out var preserve);
             foreach (var _ in spec.Mounts ?? []) { } // (mount targets are prepared by the plan builder)
-            var executable = ExecutableResolver.Resolve(rootfs, process.Args![0], env, process.Cwd);
+            var executable = ProcessSetup.ResolveExecutable(rootfs, process.Args![0], env, process.Cwd);
             rootfs.Resolve(process.Cwd, RootfsPaths.Create.Directory);
 
             int Track(int fd) { fds.Add(fd); return fd; }
@@ -80,14 +82,19 @@ public static class ContainerCreator
             var (releaseRead, releaseWrite) = FileCalls.Pipe();
             Track(releaseRead); Track(releaseWrite);
             var hooks = spec.Hooks;
-            var hasCreateHooks = hooks?.Prestart is { Count: > 0 } || hooks?.CreateRuntime is { Count: > 0 } || hooks?.CreateContainer is { Count: > 0 };
-            int hookSyncRead = -1, hookSyncWrite = -1, hookReleaseRead = -1, hookReleaseWrite = -1;
-            if (hasCreateHooks)
+            // prestart/createRuntime run here, in the runtime's namespaces, while the init waits at a sync point;
+            // createContainer/startContainer are run by the init itself, in the container's namespaces.
+            var hasRuntimeHooks = hooks?.Prestart is { Count: > 0 } || hooks?.CreateRuntime is { Count: > 0 };
+            var hasCreateContainerHooks = hooks?.CreateContainer is { Count: > 0 };
+            int hookSyncRead = -1, hookSyncWrite = -1, hookReleaseRead = -1, hookReleaseWrite = -1, hookOutput = -1;
+            if (hasRuntimeHooks)
             {
                 (hookSyncRead, hookSyncWrite) = FileCalls.Pipe();
                 (hookReleaseRead, hookReleaseWrite) = FileCalls.Pipe();
                 Track(hookSyncRead); Track(hookSyncWrite); Track(hookReleaseRead); Track(hookReleaseWrite);
             }
+            if (hasCreateContainerHooks || hooks?.StartContainer is { Count: > 0 })
+                hookOutput = Track(FileCalls.Open(Path.Combine(dir, StateStore.HookLogName), FileCalls.O_WRONLY | FileCalls.O_CREAT | FileCalls.O_APPEND, 0x180));
             Socket? console = null;
             if (process.Terminal)
             {
@@ -112,8 +119,9 @@ public static class ContainerCreator
                 NoPivot = o.NoPivot, NoNewKeyring = o.NoNewKeyring, PreserveFds = preserve,
                 StateDirFd = stateDirFd, ReadyWriteFd = readyWrite, ReleaseReadFd = releaseRead,
                 HookSyncWriteFd = hookSyncWrite, HookReleaseReadFd = hookReleaseRead,
-                ConsoleSocketFd = console is null ? -1 : (int)console.Handle, Stdio = o.Stdio,
-                JoinFds = joins, JoinPidFd = joinPid, Seccomp = seccomp, CgroupDirectories = cgroupDirs, Warnings = warnings,
+                ConsoleSocketFd = console is null ? -1 : (int)console.Handle, Stdio = o.Stdio, HookOutputFd = hookOutput,
+                JoinFds = joins, JoinPidFd = joinPid, Seccomp = seccomp, CgroupDirectories = cgroupDirs, CgroupLayout = ctx.CgroupLayout,
+                Warnings = warnings,
             };
             using var plan = new InitPlanBuilder(input).Build();
             var child = Spawner.Spawn(plan);
@@ -123,7 +131,7 @@ public static class ContainerCreator
                 child.Wait();
                 child.Dispose();
             });
-            foreach (var fd in new[] { readyWrite, releaseRead, hookSyncWrite, hookReleaseRead })
+            foreach (var fd in new[] { readyWrite, releaseRead, hookSyncWrite, hookReleaseRead, hookOutput })
             {
                 FileCalls.Close(fd);
                 fds.Remove(fd);
@@ -131,26 +139,45 @@ public static class ContainerCreator
             console?.Dispose();
 
             cgroup.AddProcess(child.Pid);
+            string? systemdUnit = null;
+            if (ctx.SystemdCgroup)
+            {
+                // After our own cgroup setup, as runc's systemd driver: systemd adopts the directory and the pid.
+                var unit = systemdUnit = CgroupBinding.StartSystemdScope(spec, o.Id, child.Pid);
+                revert.Add("systemd scope", () => CgroupBinding.StopSystemdScope(unit, ctx));
+            }
             SetOomScoreAdj(child.Pid, process.OomScoreAdj, warnings);
-            FileCalls.WriteAll(releaseWrite, "1"u8);
-
             var state = new PersistedState
             {
                 Id = o.Id, Bundle = bundle, Rootfs = rootfs.Root, Pid = child.Pid,
                 Created = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffK"),
                 Annotations = spec.Annotations, CgroupPaths = new Dictionary<string, string>(cgroupDirs), SystemdCgroup = ctx.SystemdCgroup,
-                Owner = "root",
+                Owner = "root", SystemdUnit = systemdUnit,
+                HasHooks = hooks is not null && (hooks.StartContainer is { Count: > 0 } || hooks.Poststart is { Count: > 0 } || hooks.Poststop is { Count: > 0 }),
             };
-            if (hasCreateHooks)
+            if (plan.ErrorRedirectStep is var first and >= 0)
+            {
+                // `start` hears of the init's later failures over the fifo: it names them with these.
+                state.StartStepBase = first;
+                state.StartSteps = Enumerable.Range(first, plan.StepCount - first).Select(plan.Describe).ToList();
+            }
+            if (hasCreateContainerHooks) WriteHookState(dir, StateStore.CreatingStateName, StateDocument(state, "creating"));
+            FileCalls.WriteAll(releaseWrite, "1"u8);
+
+            if (hasRuntimeHooks)
             {
                 child.WaitForReady(hookSyncRead);
                 var doc = StateDocument(state, "creating");
                 HookRunner.Run(hooks!.Prestart, "prestart", doc);
                 HookRunner.Run(hooks.CreateRuntime, "createRuntime", doc);
-                HookRunner.Run(hooks.CreateContainer, "createContainer", doc);
                 FileCalls.WriteAll(hookReleaseWrite, "1"u8);
             }
             child.WaitForReady(readyRead);
+            if (hasCreateContainerHooks)
+            {
+                File.Delete(Path.Combine(dir, StateStore.CreatingStateName));
+                File.WriteAllText(Path.Combine(dir, StateStore.HookLogName), ""); // startContainer hooks append to the same fd
+            }
 
             state.PidStartTime = ProcessInfo.Read(child.Pid)?.StartTime ?? throw new OciException("the container process vanished during create");
             store.Save(state);
@@ -160,7 +187,8 @@ public static class ContainerCreator
         }
         catch (SpawnException e)
         {
-            throw new OciException($"container init failed: {e.Message}", e.AtExec ? e.ShellExitCode : 1, e);
+            var output = e.Step.Contains(" hook #", StringComparison.Ordinal) ? HookRunner.Output(Path.Combine(ctx.Store.DirOf(o.Id), StateStore.HookLogName)) : "";
+            throw new OciException($"container init failed: {e.Message}{output}", e.AtExec ? e.ShellExitCode : 1, e);
         }
         catch (CgroupException e)
         {
@@ -171,6 +199,14 @@ public static class ContainerCreator
             foreach (var fd in fds) FileCalls.Close(fd);
             foreach (var f in revert.Failures) warnings.Add(f);
         }
+    }
+
+    /// <summary>The state JSON for hooks the init runs, readable by the container's (possibly unmapped) root.</summary>
+    internal static void WriteHookState(string dir, string name, ContainerStateDocument doc)
+    {
+        var path = Path.Combine(dir, name);
+        File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(doc, OciJsonContext.Default.ContainerStateDocument));
+        OciCalls.Chmod(path, 0x1a4 /* 0644 */);
     }
 
     /// <summary>process.env, plus LISTEN_FDS passthrough (socket activation) which also extends --preserve-fds.</summary>

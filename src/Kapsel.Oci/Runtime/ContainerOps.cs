@@ -1,6 +1,7 @@
 using Kapsel.Linux;
 using Kapsel.Linux.Cgroups;
 using Kapsel.Linux.Interop;
+using Kapsel.Linux.Spawn;
 using Kapsel.Oci.Spec;
 
 namespace Kapsel.Oci.Runtime;
@@ -15,10 +16,10 @@ public static class ContainerOps
         return (state, LiveStatus.Of(store, state));
     }
 
-    public static ICgroup? CgroupOf(PersistedState state)
+    public static ICgroup? CgroupOf(PersistedState state, CgroupLayout? layout = null)
     {
         if (state.CgroupPaths is not { Count: > 0 } paths) return null;
-        try { return Cgroup.Open(paths); }
+        try { return Cgroup.Open(paths, layout); }
         catch (Exception e) when (e is CgroupException or ArgumentException) { return null; }
     }
 
@@ -30,33 +31,66 @@ public static class ContainerOps
         var (state, status) = Load(ctx, id);
         if (status != ContainerStatus.Created)
             throw new OciException($"cannot start container \"{id}\": it is {LiveStatus.Name(status)}, not created");
-        var spec = store.LoadConfig(id);
+        var spec = state.HasHooks == false ? null : store.LoadConfig(id);
         var warnings = new List<string>();
-        HookRunner.Run(spec?.Hooks?.StartContainer, "startContainer", ContainerCreator.StateDocument(state, "created"));
-        var fifo = Path.Combine(store.DirOf(id), StateStore.FifoName);
-        // Non-blocking open: a blocking one would hang forever if the init died before opening its end.
-        var fd = FileCalls.Open(fifo, FileCalls.O_RDONLY | FileCalls.O_NONBLOCK);
-        try
+        var dir = store.DirOf(id);
+        if (spec?.Hooks?.StartContainer is { Count: > 0 })
+            ContainerCreator.WriteHookState(dir, StateStore.CreatedStateName, ContainerCreator.StateDocument(state, "created"));
+        var fifo = Path.Combine(dir, StateStore.FifoName);
+        var report = ReleaseInit(fifo, state);
+        if (report.Length == 0)
+            throw new OciException($"cannot start container \"{id}\": its process exited before start");
+        // "0": the init passed its startContainer hooks; a failure record {step, errno} (after the "0" if execve failed).
+        var ok = report[0] == (byte)'0' && report.Length % 8 == 1;
+        if (!ok || report.Length >= 9)
         {
-            Span<byte> b = stackalloc byte[1];
-            Span<FileCalls.PollFd> p = stackalloc FileCalls.PollFd[1];
-            while (true)
-            {
-                p[0] = new FileCalls.PollFd { Fd = fd, Events = FileCalls.POLLIN };
-                FileCalls.Poll(p, 100);
-                if ((p[0].Revents & FileCalls.POLLIN) != 0)
-                {
-                    try { if (FileCalls.Read(fd, b) == 1) break; }
-                    catch (SyscallException e) when (e.Errno == Errnos.EAGAIN) { }
-                }
-                if (!ProcessInfo.IsSame(state.Pid, state.PidStartTime))
-                    throw new OciException($"cannot start container \"{id}\": its process exited before start");
-            }
+            var record = ok ? report.AsSpan(1) : report;
+            var step = BitConverter.ToInt32(record[..4]);
+            var err = record.Length >= 8 ? BitConverter.ToInt32(record[4..8]) : Errnos.EPIPE;
+            var index = step - state.StartStepBase;
+            var steps = state.StartSteps ?? [];
+            var what = index >= 0 && index < steps.Count ? steps[index] : $"step {step}";
+            var atExec = index == steps.Count - 1;
+            var output = what.Contains(" hook #", StringComparison.Ordinal) ? HookRunner.Output(Path.Combine(dir, StateStore.HookLogName)) : "";
+            var e = new SpawnException(what, err, atExec);
+            WaitGone(state, 2000); // the init exits right after its report: `state` says stopped from now on
+            throw new OciException($"cannot start container \"{id}\": {e.Message}{output}", atExec ? e.ShellExitCode : 1, e);
         }
-        finally { FileCalls.Close(fd); }
         File.Delete(fifo);
         HookRunner.Run(spec?.Hooks?.Poststart, "poststart", ContainerCreator.StateDocument(state, "running"), warnings);
         foreach (var w in warnings) ctx.Warn(w);
+    }
+
+    /// <summary>
+    /// Opens the exec fifo, which releases the init, and reads what it reports until EOF (its execve, or its
+    /// exit). Non-blocking open: a blocking one would hang forever if the init died before opening its end.
+    /// </summary>
+    private static byte[] ReleaseInit(string fifo, PersistedState state)
+    {
+        var fd = FileCalls.Open(fifo, FileCalls.O_RDONLY | FileCalls.O_NONBLOCK);
+        try
+        {
+            var buffer = new byte[64];
+            var length = 0;
+            Span<FileCalls.PollFd> p = stackalloc FileCalls.PollFd[1];
+            while (length < buffer.Length)
+            {
+                p[0] = new FileCalls.PollFd { Fd = fd, Events = FileCalls.POLLIN };
+                FileCalls.Poll(p, 100);
+                if (p[0].Revents != 0)
+                {
+                    int n;
+                    try { n = FileCalls.Read(fd, buffer.AsSpan(length)); }
+                    catch (SyscallException e) when (e.Errno == Errnos.EAGAIN) { continue; }
+                    if (n == 0) break; // every writer gone: execve succeeded or the init exited
+                    length += n;
+                }
+                else if (length == 0 && !ProcessInfo.IsSame(state.Pid, state.PidStartTime))
+                    break; // died before it opened the fifo
+            }
+            return buffer[..length];
+        }
+        finally { FileCalls.Close(fd); }
     }
 
     public static void Kill(RuntimeContext ctx, string id, int signal, bool all)
@@ -121,7 +155,7 @@ public static class ContainerOps
         var (state, status) = Load(ctx, id);
         if (status is ContainerStatus.Running or ContainerStatus.Paused && !force)
             throw new OciException($"cannot delete container \"{id}\" that is not stopped: {LiveStatus.Name(status)} (use --force)");
-        var cgroup = CgroupOf(state);
+        var cgroup = CgroupOf(state, ctx.CgroupLayout);
         if (status != ContainerStatus.Stopped)
         {
             if (cgroup is not null) { try { cgroup.KillAll(ProcessCalls.SIGKILL); } catch (Exception e) { ctx.DebugLog(e.Message); } }
@@ -133,12 +167,11 @@ public static class ContainerOps
         {
             try { cgroup.Delete(killProcesses: true); }
             catch (Exception e) { ctx.Warn($"cgroup cleanup for \"{id}\": {e.Message}"); }
-            // The default parent (/kapsel-runc) goes with its last container; rmdir fails harmlessly while others remain.
-            foreach (var dir in state.CgroupPaths!.Values)
-                if (Path.GetDirectoryName(dir) is { } parent && Path.GetFileName(parent) == "kapsel-runc")
-                    try { Directory.Delete(parent); } catch (IOException) { }
+            if (state.SystemdUnit is { } unit) CgroupBinding.StopSystemdScope(unit, ctx);
+            // The default parent (/kapsel-runc) stays, empty, like Docker's /docker: removing it with the last
+            // container raced with concurrent creates below it, and cost a mkdir+rmdir per hierarchy per container.
         }
-        var spec = store.LoadConfig(id);
+        var spec = state.HasHooks == false ? null : store.LoadConfig(id);
         var warnings = new List<string>();
         HookRunner.Run(spec?.Hooks?.Poststop, "poststop", ContainerCreator.StateDocument(state, "stopped"), warnings);
         foreach (var w in warnings) ctx.Warn(w);

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Kapsel.Linux;
+using Kapsel.Linux.Fs;
 using Kapsel.Linux.Interop;
 using Kapsel.Linux.Spawn;
 using Kapsel.Oci.Spec;
@@ -63,7 +64,7 @@ public static class ExecRunner
             }
             using var rootfs = new RootfsPaths($"/proc/{pid}/root");
             var env = ContainerCreator.BuildEnv(process, o.PreserveFds, out var preserve);
-            var executable = ExecutableResolver.Resolve(rootfs, process.Args![0], env, process.Cwd);
+            var executable = ProcessSetup.ResolveExecutable(rootfs, process.Args![0], env, process.Cwd);
             var (releaseRead, releaseWrite) = FileCalls.Pipe();
             Track(releaseRead); Track(releaseWrite);
             if (process.Terminal)
@@ -145,7 +146,7 @@ public static class ExecRunner
         catch (SyscallException) { return false; }
     }
 
-    private static string OciInteropLink(string path) => Interop.OciCalls.ReadLink(path);
+    private static string OciInteropLink(string path) => FileCalls.ReadLink(path);
 }
 
 /// <summary>Forwards SIGINT/SIGTERM/SIGHUP/SIGQUIT (and friends) received by the runtime to a container process.</summary>

@@ -11,8 +11,10 @@ namespace Kapsel.Oci.Runtime;
 /// Runs lifecycle hooks (config.md#posix-platform-hooks): the container state JSON on stdin, the
 /// hook's own env only, args[0] as argv[0] (Docker's hook is /proc/PID/exe with argv[0]
 /// "libnetwork-setkey"), and an optional timeout in seconds after which the hook is killed.
-/// Hooks run in the runtime's namespaces (createContainer/startContainer included, as runc does).
-/// Spawned through the native trampoline: no .NET Process machinery (threads, SIGCHLD handler).
+/// This runs prestart, createRuntime, poststart and poststop, which the spec places in the runtime's
+/// namespaces; spawned through the native trampoline (no .NET Process machinery: threads, SIGCHLD
+/// handler). createContainer and startContainer hooks belong in the container's namespaces: the
+/// container's init runs those itself (<see cref="InitPlanBuilder"/>, a run step of the spawn plan).
 /// </summary>
 internal static class HookRunner
 {
@@ -69,6 +71,18 @@ internal static class HookRunner
             foreach (var fd in new[] { inRead, inWrite, outRead, outWrite }) FileCalls.Close(fd);
             child?.Dispose();
         }
+    }
+
+    /// <summary>What hooks run by the init wrote to hooks.log (last 4 KiB), as an error message suffix.</summary>
+    internal static string Output(string logPath)
+    {
+        try
+        {
+            var text = File.ReadAllText(logPath).Trim();
+            if (text.Length > 4096) text = "…" + text[^4096..];
+            return text.Length == 0 ? "" : ": " + text;
+        }
+        catch (IOException) { return ""; }
     }
 
     /// <summary>Collects the hook's output until it exits; null on timeout. A daemon the hook left holding the pipe does not block us.</summary>

@@ -1,3 +1,4 @@
+using Kapsel.Linux.Fs;
 using Kapsel.Linux.Cgroups;
 using Kapsel.Linux.Interop;
 using Kapsel.Linux.Spawn;
@@ -91,6 +92,7 @@ internal sealed class InitPlanBuilder
         Place(_in.HookSyncWriteFd, ChildFds.HookSync);
         Place(_in.HookReleaseReadFd, ChildFds.HookRelease);
         Place(_in.ConsoleSocketFd, ChildFds.ConsoleSocket);
+        Place(_in.HookOutputFd, ChildFds.HookOutput);
         // A caller that embeds the runtime may hand the container other streams than its own 0/1/2.
         if (_in.Stdio is { } io) _plan.Dup(io.Stdin, 0).Dup(io.Stdout, 1).Dup(io.Stderr, 2);
         var nsIndex = 0;
@@ -119,8 +121,11 @@ internal sealed class InitPlanBuilder
         if (_in.HookSyncWriteFd >= 0)
         {
             plan.Write("hook sync", ChildFds.HookSync, "1"u8);
-            plan.WaitByte("wait for createRuntime/createContainer hooks", ChildFds.HookRelease);
+            plan.WaitByte("wait for prestart/createRuntime hooks", ChildFds.HookRelease);
         }
+        // In the container's namespaces, mounts done, before pivot_root: the path resolves in the
+        // runtime's view of the file system.
+        AddHooks(_spec.Hooks?.CreateContainer, "createContainer", StateStore.CreatingStateName);
 
         if (HasNew("mount"))
         {
@@ -148,10 +153,34 @@ internal sealed class InitPlanBuilder
         plan.Write("ready", ChildFds.Ready, "1"u8).Close(ChildFds.Ready);
         if (_in.StateDirFd >= 0)
         {
+            // Blocks until `start` opens the fifo. From here on failures go to `start` over the fifo
+            // (the creating runtime is gone), and EOF there means execve succeeded.
             plan.OpenAt(ChildFds.StateDir, StateStore.FifoName, FileCalls.O_WRONLY | FileCalls.O_CLOEXEC, ChildFds.Fifo);
-            plan.Write("exec fifo", ChildFds.Fifo, "0"u8).Close(ChildFds.Fifo).Close(ChildFds.StateDir);
+            plan.ReportErrorsTo(ChildFds.Fifo);
+            // After start, in the container (path resolved after pivot_root), before the user process.
+            AddHooks(_spec.Hooks?.StartContainer, "startContainer", StateStore.CreatedStateName);
+            plan.Write("exec fifo", ChildFds.Fifo, "0"u8).Close(ChildFds.Fifo).Close(ChildFds.StateDir).Close(ChildFds.HookOutput);
         }
         ProcessSetup.AddExec(plan, process, _in.Seccomp, _in.Executable, _in.Env);
+    }
+
+    /// <summary>
+    /// Hooks the init runs itself (fork, execve, wait, kill at the timeout): the state JSON the runtime
+    /// wrote to <paramref name="stateFile"/> in the state directory on stdin, output to hooks.log.
+    /// </summary>
+    private void AddHooks(IReadOnlyList<HookSpec>? hooks, string phase, string stateFile)
+    {
+        if (hooks is not { Count: > 0 }) return;
+        if (_in.StateDirFd < 0 || _in.HookOutputFd < 0) throw new InvalidOperationException($"{phase} hooks need the state directory and hooks.log");
+        for (var i = 0; i < hooks.Count; i++)
+        {
+            var h = hooks[i];
+            _plan.OpenAt(ChildFds.StateDir, stateFile, FileCalls.O_RDONLY | FileCalls.O_CLOEXEC, ChildFds.HookStdin);
+            var timeout = h.Timeout is > 0 ? $", timeout {h.Timeout} s" : "";
+            _plan.Run($"{phase} hook #{i} ({h.Path}{timeout})", h.Path, h.Args is { Count: > 0 } args ? args : [h.Path], h.Env ?? [],
+                ChildFds.HookStdin, ChildFds.HookOutput, h.Timeout is > 0 ? h.Timeout.Value * 1000 : 0);
+            _plan.Close(ChildFds.HookStdin);
+        }
     }
 
     private void Place(int parentFd, int childFd)
@@ -287,7 +316,7 @@ internal sealed class InitPlanBuilder
     /// </summary>
     private void AddCgroupMount(string target, MountOptions options, bool explicitRw)
     {
-        var layout = CgroupLayout.Detect();
+        var layout = _in.CgroupLayout ?? CgroupLayout.Detect();
         var flags = options.Flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
         var fresh = _newCgroupNs && !_inUserNs;
         string Dir(CgroupHierarchy h) => _in.CgroupDirectories?.GetValueOrDefault(h.Key) ?? h.CurrentDirectory;

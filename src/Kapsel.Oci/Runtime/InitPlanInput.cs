@@ -1,3 +1,4 @@
+using Kapsel.Linux.Fs;
 using Kapsel.Oci.Spec;
 
 namespace Kapsel.Oci.Runtime;
@@ -19,6 +20,8 @@ internal sealed class InitPlanInput
     public int HookSyncWriteFd { get; init; } = -1;
     public int HookReleaseReadFd { get; init; } = -1;
     public int ConsoleSocketFd { get; init; } = -1;
+    /// <summary>hooks.log, open for appending: where createContainer/startContainer hooks write.</summary>
+    public int HookOutputFd { get; init; } = -1;
     public ContainerStdio? Stdio { get; init; }
     /// <summary>Namespaces to join by path: type → open fd in the runtime (pid is handled by the Spawner).</summary>
     public Dictionary<string, int> JoinFds { get; init; } = [];
@@ -26,5 +29,6 @@ internal sealed class InitPlanInput
     public CompiledFilter? Seccomp { get; init; }
     /// <summary>The container's cgroup directory per hierarchy key (for cgroup mounts without a cgroup namespace).</summary>
     public IReadOnlyDictionary<string, string>? CgroupDirectories { get; init; }
+    public Linux.Cgroups.CgroupLayout? CgroupLayout { get; init; }
     public required List<string> Warnings { get; init; }
 }

@@ -20,6 +20,13 @@ public sealed class PersistedState
     /// <summary>cgroup directories per hierarchy mount point (v2: one entry), for ps/pause/update/delete.</summary>
     [JsonPropertyName("cgroupPaths")] public Dictionary<string, string>? CgroupPaths { get; set; }
     [JsonPropertyName("systemdCgroup")] public bool SystemdCgroup { get; set; }
+    /// <summary>The transient scope systemd made for the container (--systemd-cgroup), stopped on delete.</summary>
+    [JsonPropertyName("systemdUnit")] public string? SystemdUnit { get; set; }
     /// <summary>Set once the container's init was observed stopped, so later calls need not probe.</summary>
     [JsonPropertyName("stopped")] public bool Stopped { get; set; }
+    /// <summary>Plan index and descriptions of the init's steps after the exec fifo, which report failures to `start`.</summary>
+    [JsonPropertyName("startStepBase")] public int StartStepBase { get; set; }
+    [JsonPropertyName("startSteps")] public List<string>? StartSteps { get; set; }
+    /// <summary>Whether config.json has hooks that start or delete run (false: they need not parse it again; null: unknown).</summary>
+    [JsonPropertyName("hasHooks")] public bool? HasHooks { get; set; }
 }

@@ -1,3 +1,4 @@
+using Kapsel.Linux.Fs;
 using Kapsel.Linux.Interop;
 using Kapsel.Linux.Spawn;
 using Kapsel.Oci.Spec;
@@ -16,6 +17,29 @@ namespace Kapsel.Oci.Runtime;
 internal static class ProcessSetup
 {
     private const int CAP_SYS_RESOURCE = 24;
+
+    /// <summary>
+    /// The program to execve, found inside the container before spawning (runc's errors and exit codes).
+    /// An absolute or relative path may be missing (a volume mounted later may bring it) and is returned as given.
+    /// </summary>
+    public static string ResolveExecutable(RootfsPaths root, string program, IReadOnlyList<string> env, string cwd)
+    {
+        var pathVariable = ExecutableResolver.PathVariable(env);
+        var (path, result) = ExecutableResolver.Find(program, pathVariable, cwd, root.Probe);
+        if (program.Contains('/'))
+            return result switch
+            {
+                ExecutableResolver.Lookup.NotExecutable => throw new OciException($"exec: \"{program}\": permission denied (not an executable file)", 126),
+                ExecutableResolver.Lookup.Directory => throw new OciException($"exec: \"{program}\": is a directory", 126),
+                _ => path,
+            };
+        return result switch
+        {
+            ExecutableResolver.Lookup.Executable => path,
+            ExecutableResolver.Lookup.NotExecutable => throw new OciException($"exec: \"{program}\": permission denied (found in $PATH but not executable)", 126),
+            _ => throw new OciException($"exec: \"{program}\": executable file not found in $PATH ({pathVariable ?? ExecutableResolver.DefaultPath})", 127),
+        };
+    }
 
     /// <summary>rlimits (clamped to the runtime's hard limits without CAP_SYS_RESOURCE), ioprio, scheduler, umask.</summary>
     public static void AddLimits(SpawnPlan plan, ProcessSpec process, List<string> warnings)

@@ -18,6 +18,8 @@ public sealed partial class StateStore(string root)
     public const string StateName = "state.json";
     public const string ConfigName = "config.json";
     private const string LockName = ".lock";
+    /// <summary>The state JSON for hooks the container's init runs itself (createContainer, startContainer), and their output.</summary>
+    public const string CreatingStateName = "hook-state-creating.json", CreatedStateName = "hook-state-created.json", HookLogName = "hooks.log";
 
     public string Root { get; } = root;
 
@@ -80,7 +82,7 @@ public sealed partial class StateStore(string root)
     public RuntimeSpec? LoadConfig(string id)
     {
         var path = Path.Combine(DirOf(id), ConfigName);
-        return File.Exists(path) ? SpecLoader.LoadFile(path, [], "saved config.json") : null;
+        return File.Exists(path) ? SpecLoader.LoadFile(path, null, "saved config.json") : null;
     }
 
     public IEnumerable<string> Ids() =>

@@ -7,7 +7,9 @@ namespace Kapsel.Oci.Seccomp;
 internal sealed class SyscallTable
 {
     private readonly Dictionary<string, uint> _numbers = new(StringComparer.Ordinal);
-    private readonly Dictionary<uint, string> _names = [];
+    private readonly uint _offset;
+    private readonly (string Name, int Number)[] _entries;
+    private Dictionary<uint, string>? _names; // only the disassembler asks: built on first use
 
     /// <summary>"64", "32" or "x32".</summary>
     public string Abi { get; }
@@ -15,17 +17,24 @@ internal sealed class SyscallTable
     public SyscallTable(string abi, uint offset, (string Name, int Number)[] entries)
     {
         Abi = abi;
-        foreach (var (name, number) in entries)
-        {
-            var nr = offset + (uint)number;
-            _numbers[name] = nr;
-            _names.TryAdd(nr, name);
-        }
+        _offset = offset;
+        _entries = entries;
+        _numbers.EnsureCapacity(entries.Length);
+        foreach (var (name, number) in entries) _numbers[name] = offset + (uint)number;
     }
 
     public bool TryGetNumber(string name, out uint nr) => _numbers.TryGetValue(name, out nr);
 
-    public string? NameOf(uint nr) => _names.GetValueOrDefault(nr);
+    public string? NameOf(uint nr)
+    {
+        if (_names is null)
+        {
+            var names = new Dictionary<uint, string>(_entries.Length);
+            foreach (var (name, number) in _entries) names.TryAdd(_offset + (uint)number, name);
+            _names = names;
+        }
+        return _names.GetValueOrDefault(nr);
+    }
 
     public IEnumerable<string> Names => _numbers.Keys;
 }

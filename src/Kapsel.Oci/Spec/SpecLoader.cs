@@ -10,7 +10,8 @@ namespace Kapsel.Oci.Spec;
 /// </summary>
 public static class SpecLoader
 {
-    public static RuntimeSpec LoadFile(string path, List<string> warnings, string label = "config.json")
+    /// <summary>Reads and parses a config; with null <paramref name="warnings"/> unknown fields are not looked for (a saved copy, already checked).</summary>
+    public static RuntimeSpec LoadFile(string path, List<string>? warnings, string label = "config.json")
     {
         string text;
         try { text = File.ReadAllText(path); }
@@ -20,15 +21,16 @@ public static class SpecLoader
         return Parse(text, warnings, label);
     }
 
-    public static RuntimeSpec Parse(string json, List<string> warnings, string label = "config.json") =>
+    public static RuntimeSpec Parse(string json, List<string>? warnings, string label = "config.json") =>
         Parse(json, OciJsonContext.Default.RuntimeSpec, warnings, label);
 
-    public static T Parse<T>(string json, JsonTypeInfo<T> type, List<string> warnings, string label) where T : class
+    public static T Parse<T>(string json, JsonTypeInfo<T> type, List<string>? warnings, string label) where T : class
     {
         T? value;
         try { value = JsonSerializer.Deserialize(json, type); }
         catch (JsonException e) { throw new OciException($"{label}: {Describe(e)}", inner: e); }
         if (value is null) throw new OciException($"{label}: the document is null, expected an object");
+        if (warnings is null) return value;
         using (var doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip }))
             FindUnknown(doc.RootElement, type, "", warnings, label);
         return value;
