@@ -16,6 +16,7 @@ public static class Commands
         LifecycleCommands.Kill,
         LifecycleCommands.Wait,
         ExecCommand.Definition,
+        AttachCommand.Definition,
         LogsCommand.Definition,
         InspectCommand.Definition,
         PortCommand.Definition,

@@ -82,6 +82,8 @@ public sealed class InstanceMonitor(KapselEngine engine, string instanceId)
     {
         var fds = new List<int>();
         ForegroundConsole? console = null;
+        AttachServer? attach = null;
+        var stdinWrite = -1;
         IInstanceProcess process;
         var pumps = new List<Thread>();
         try
@@ -96,12 +98,20 @@ public sealed class InstanceMonitor(KapselEngine engine, string instanceId)
             }
             else
             {
+                var stdin = devNull;
+                if (instance.Config.Interactive)
+                {
+                    // -i: the instance reads a pipe that attached clients write to.
+                    (stdin, stdinWrite) = FileCalls.Pipe();
+                    fds.Add(stdin);
+                }
+                attach = new AttachServer(AttachServer.PathFor(engine.Paths, instance.Id), stdinWrite);
                 var (outR, outW) = FileCalls.Pipe();
                 var (errR, errW) = FileCalls.Pipe();
                 fds.AddRange([outW, errW]);
-                stdio = new InstanceStdio(devNull, outW, errW);
-                pumps.Add(StartPump(log, outR, "stdout"));
-                pumps.Add(StartPump(log, errR, "stderr"));
+                stdio = new InstanceStdio(stdin, outW, errW);
+                pumps.Add(StartPump(log, outR, "stdout", tee: attach.Broadcast));
+                pumps.Add(StartPump(log, errR, "stderr", tee: attach.Broadcast));
             }
             try
             {
@@ -113,17 +123,24 @@ public sealed class InstanceMonitor(KapselEngine engine, string instanceId)
                 foreach (var fd in fds) FileCalls.Close(fd); // the container holds its own copies now
                 fds.Clear();
             }
-            if (console is not null) pumps.Add(StartPump(log, console.Master, "stdout", closeAfter: false)); // the console owns it
+            if (console is not null)
+            {
+                attach = new AttachServer(AttachServer.PathFor(engine.Paths, instance.Id), console.Master);
+                pumps.Add(StartPump(log, console.Master, "stdout", closeAfter: false, tee: attach.Broadcast)); // the console owns it
+            }
         }
         catch
         {
             foreach (var fd in fds) FileCalls.Close(fd);
+            if (stdinWrite >= 0) FileCalls.Close(stdinWrite);
+            attach?.Dispose();
             console?.Dispose();
             foreach (var t in pumps) t.Join();
             throw;
         }
 
         using (console)
+        using (attach)
         using (process)
         {
             instance.State = InstanceState.Running;
@@ -137,17 +154,18 @@ public sealed class InstanceMonitor(KapselEngine engine, string instanceId)
 
             var status = process.Wait();
             foreach (var t in pumps) t.Join(TimeSpan.FromSeconds(5));
+            if (stdinWrite >= 0) FileCalls.Close(stdinWrite);
             process.Dispose(); // network session first
             driver.Stopped(instance);
             return status.Code;
         }
     }
 
-    private static Thread StartPump(LogWriter log, int fd, string stream, bool closeAfter = true)
+    private static Thread StartPump(LogWriter log, int fd, string stream, bool closeAfter = true, Action<ReadOnlySpan<byte>>? tee = null)
     {
         var t = new Thread(() =>
         {
-            try { log.Pump(fd, stream); }
+            try { log.Pump(fd, stream, tee); }
             finally { if (closeAfter) FileCalls.Close(fd); }
         }) { IsBackground = true, Name = $"log {stream}" };
         t.Start();

@@ -52,8 +52,8 @@ public sealed class LogWriter : IDisposable
         _file = Open();
     }
 
-    /// <summary>Copies an fd (pipe or pty master) into the log line by line until EOF or EIO.</summary>
-    public void Pump(int fd, string stream)
+    /// <summary>Copies an fd (pipe or pty master) into the log line by line until EOF or EIO (and to <paramref name="tee"/>).</summary>
+    public void Pump(int fd, string stream, Action<ReadOnlySpan<byte>>? tee = null)
     {
         var buffer = new byte[16384];
         var pending = new List<byte>();
@@ -64,6 +64,7 @@ public sealed class LogWriter : IDisposable
             catch (Linux.SyscallException) { n = 0; } // EIO: the pty's other side closed
             if (n <= 0) break;
             var span = buffer.AsSpan(0, n);
+            tee?.Invoke(span); // attached clients get the raw bytes as they come
             int newline;
             while ((newline = span.IndexOf((byte)'\n')) >= 0)
             {

@@ -276,13 +276,17 @@ public sealed class RegistryClient : IDisposable
     public static string PullScope(string repository) => $"repository:{repository}:pull";
     public static string PushScope(string repository) => $"repository:{repository}:pull,push";
 
-    /// <summary>Sends a request, answering one 401 challenge (Basic or Bearer) and retrying.</summary>
+    /// <summary>
+    /// Sends a request, answering a 401 challenge (Basic or Bearer) and retrying; a fresh token
+    /// refused once more is fetched again once (seen under load: a registry rejecting a token
+    /// issued in the same second), then the 401 stands.
+    /// </summary>
     private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> make, string scope, CancellationToken ct,
         HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
         var baseUri = await BaseAsync(ct).ConfigureAwait(false);
         HttpResponseMessage? resp = null;
-        for (var attempt = 0; attempt < 2; attempt++)
+        for (var attempt = 0; attempt < 3; attempt++)
         {
             var req = make();
             if (!req.RequestUri!.IsAbsoluteUri) req.RequestUri = new Uri(baseUri, req.RequestUri);
@@ -291,9 +295,11 @@ public sealed class RegistryClient : IDisposable
             try { resp = await _http.SendAsync(req, completion, ct).ConfigureAwait(false); }
             catch (HttpRequestException e) { throw new ImageException($"registry {_host}: {req.Method} {req.RequestUri.AbsolutePath}: {Flatten(e)}", e); }
             catch (TaskCanceledException e) when (!ct.IsCancellationRequested) { throw new ImageException($"registry {_host}: {req.Method} {req.RequestUri.AbsolutePath}: timed out", e); }
-            if (resp.StatusCode != HttpStatusCode.Unauthorized || attempt == 1) return resp;
+            if (resp.StatusCode != HttpStatusCode.Unauthorized || attempt == 2) return resp;
             var challenge = AuthChallenge.Parse(resp.Headers.WwwAuthenticate.ToString());
             if (challenge is null) return resp;
+            if (attempt == 1 && !challenge.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase)) return resp; // wrong Basic credentials stay wrong
+            if (attempt == 1) await Task.Delay(500, ct).ConfigureAwait(false);
             resp.Dispose();
             await AuthenticateAsync(challenge, scope, ct).ConfigureAwait(false);
         }

@@ -185,6 +185,19 @@ public sealed class AppLifecycleTests : IDisposable
     }
 
     [Fact]
+    public void AttachStreamsInputAndOutputOfADetachedInteractiveInstance()
+    {
+        Ok("run", "-d", "-i", "--name", "reader", "busybox", "sh", "-c", "read line; echo got:$line; exit 7");
+        var attached = KapselBinary.Exec(KapselBinary.Path, ["--root", _kapsel.Root, "attach", "reader"],
+            new Dictionary<string, string> { ["KAPSEL_LINK_PREFIX"] = _kapsel.LinkPrefix, ["KAPSEL_NFT_TABLE"] = _kapsel.NftTable },
+            stdin: "hello\n", timeoutMs: 30_000);
+        Assert.Equal(7, attached.ExitCode);
+        Assert.Equal("got:hello", attached.Stdout.Trim());
+        Assert.Contains("got:hello", Ok("logs", "reader").Stdout);
+        Assert.Equal(125, _kapsel.Run("attach", "reader").ExitCode); // stopped now
+    }
+
+    [Fact]
     public void StatsAndTopReadTheInstanceCgroup()
     {
         Ok("run", "-d", "--name", "busy", "--memory", "32m", "busybox", "sh", "-c", "sleep 300 & sleep 301");
