@@ -17,6 +17,7 @@ public static class Commands
         LifecycleCommands.Wait,
         ExecCommand.Definition,
         AttachCommand.Definition,
+        CpCommand.Definition,
         LogsCommand.Definition,
         InspectCommand.Definition,
         PortCommand.Definition,

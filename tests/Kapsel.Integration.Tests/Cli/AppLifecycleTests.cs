@@ -198,6 +198,42 @@ public sealed class AppLifecycleTests : IDisposable
     }
 
     [Fact]
+    public void CpCopiesBothWaysInsideTheInstancesOwnView()
+    {
+        var host = Directory.CreateTempSubdirectory("kapsel-cp-").FullName;
+        try
+        {
+            Ok("run", "-d", "--name", "box", "-v", "/vol", "busybox", "sh", "-c",
+                "mkdir -p /srv/d && echo inside > /srv/d/f && ln -s / /srv/escape && sleep 300");
+            WaitUntilFile(() => _kapsel.Run("exec", "box", "test", "-L", "/srv/escape").ExitCode == 0);
+
+            Ok("cp", "box:/srv/d", host);
+            Assert.Equal("inside\n", File.ReadAllText(Path.Combine(host, "d", "f")));
+            Ok("cp", "box:/srv/d/f", Path.Combine(host, "renamed"));
+            Assert.Equal("inside\n", File.ReadAllText(Path.Combine(host, "renamed")));
+            // A symlink inside the instance resolves in its own root, never the host's.
+            Ok("cp", "box:/srv/escape/etc/hostname", Path.Combine(host, "hn"));
+            Assert.NotEqual(File.ReadAllText("/etc/hostname"), File.ReadAllText(Path.Combine(host, "hn")));
+
+            File.WriteAllText(Path.Combine(host, "in.txt"), "from host");
+            Ok("cp", Path.Combine(host, "in.txt"), "box:/vol/");
+            Ok("cp", Path.Combine(host, "in.txt"), "box:/srv/other.txt");
+            Assert.Equal("from host\nfrom host", Ok("exec", "box", "sh", "-c", "cat /vol/in.txt; echo; cat /srv/other.txt").Stdout.Trim());
+
+            var missing = _kapsel.Run("cp", "box:/no/such", host);
+            Assert.Equal(125, missing.ExitCode);
+            Assert.Single(missing.Stderr.Trim().Split('\n'));
+            Assert.Empty(Directory.GetDirectories(host, ".kapsel-cp-*"));
+        }
+        finally { Directory.Delete(host, true); }
+    }
+
+    private static void WaitUntilFile(Func<bool> condition)
+    {
+        for (var i = 0; i < 50 && !condition(); i++) Thread.Sleep(100);
+    }
+
+    [Fact]
     public void StatsAndTopReadTheInstanceCgroup()
     {
         Ok("run", "-d", "--name", "busy", "--memory", "32m", "busybox", "sh", "-c", "sleep 300 & sleep 301");
