@@ -121,7 +121,7 @@ public static class NetworkCommand
             throw new KapselException($"instance {instance.Name} has no network of its own to connect (network mode {instance.Config.Network ?? "host"})");
         var used = ctx.Engine.Networks.Attachments(instance.Id);
         if (used.Any(a => a.Network == network)) throw new KapselException($"instance {instance.Name} is already connected to \"{network}\"");
-        var attachment = ctx.Engine.Networks.Connect(network, instance.Id, Kapsel.Network.Netlink.NetworkNamespaceRef.FromPid(instance.Pid!.Value),
+        var attachment = ctx.Engine.Networks.Connect(network, instance.Id, Kapsel.Linux.Netlink.NetworkNamespaceRef.FromPid(instance.Pid!.Value),
             new ConnectOptions { Hostname = instance.Name, InterfaceName = $"eth{used.Count}" });
         Console.Out.WriteLine($"{attachment.InstanceInterface} {attachment.Address}");
         return 0;

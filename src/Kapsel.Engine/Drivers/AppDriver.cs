@@ -3,7 +3,7 @@ using Kapsel.Engine.Instances;
 using Kapsel.Engine.Volumes;
 using Kapsel.Images;
 using Kapsel.Linux.Interop;
-using Kapsel.Network.Netlink;
+using Kapsel.Linux.Netlink;
 using Kapsel.Oci;
 using Kapsel.Oci.Runtime;
 using Kapsel.Oci.Spec;

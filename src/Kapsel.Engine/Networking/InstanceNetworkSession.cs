@@ -1,7 +1,7 @@
 using Kapsel.Engine.Drivers;
 using Kapsel.Engine.Instances;
 using Kapsel.Network.Dns;
-using Kapsel.Network.Netlink;
+using Kapsel.Linux.Netlink;
 using Kapsel.Network.Networks;
 using Kapsel.Network.Ports;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using Kapsel.Network.Netlink;
+using Kapsel.Linux.Netlink;
 
 namespace Kapsel.Network.Networks;
 

@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using Kapsel.Linux;
 using Kapsel.Linux.Interop;
 using Kapsel.Network.Ipam;
-using Kapsel.Network.Netlink;
+using Kapsel.Linux.Netlink;
 
 namespace Kapsel.Network.Networks;
 

@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using Kapsel.Linux;
 using Kapsel.Network.Firewall;
 using Kapsel.Network.Ipam;
-using Kapsel.Network.Netlink;
+using Kapsel.Linux.Netlink;
 
 namespace Kapsel.Network.Networks;
 

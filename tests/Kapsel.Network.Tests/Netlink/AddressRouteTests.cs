@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Kapsel.Linux;
-using Kapsel.Network.Netlink;
+using Kapsel.Linux.Netlink;
 
 namespace Kapsel.Network.Tests.Netlink;
 

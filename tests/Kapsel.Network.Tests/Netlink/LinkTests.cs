@@ -1,7 +1,7 @@
 using System.Net.NetworkInformation;
 using System.Text.Json;
 using Kapsel.Linux;
-using Kapsel.Network.Netlink;
+using Kapsel.Linux.Netlink;
 
 namespace Kapsel.Network.Tests.Netlink;
 

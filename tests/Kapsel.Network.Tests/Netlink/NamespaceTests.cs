@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Kapsel.Linux.Interop;
 using Kapsel.Linux.Spawn;
-using Kapsel.Network.Netlink;
+using Kapsel.Linux.Netlink;
 
 namespace Kapsel.Network.Tests.Netlink;
 

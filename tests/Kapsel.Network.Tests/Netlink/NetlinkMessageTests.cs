@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
-using Kapsel.Network.Netlink;
+using Kapsel.Linux.Netlink;
 
 namespace Kapsel.Network.Tests.Netlink;
 

@@ -1,4 +1,4 @@
-using Kapsel.Network.Netlink;
+using Kapsel.Linux.Netlink;
 
 namespace Kapsel.Network.Tests.Netlink;
 

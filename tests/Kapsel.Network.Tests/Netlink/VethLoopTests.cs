@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Kapsel.Network.Netlink;
+using Kapsel.Linux.Netlink;
 using Xunit.Abstractions;
 
 namespace Kapsel.Network.Tests.Netlink;

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Kapsel.Network.Dns;
 using Kapsel.Network.Firewall;
-using Kapsel.Network.Netlink;
+using Kapsel.Linux.Netlink;
 using Kapsel.Network.Networks;
 
 namespace Kapsel.Network.Tests.Networks;

@@ -30,7 +30,7 @@ public sealed class LifecycleTests(ITestOutputHelper output) : IDisposable
         Assert.Equal([net.Bridge], _env.OurLinks());
         Assert.Empty(_env.Store.ListLeases());
         Assert.Empty(_env.Manager.Firewall.Snapshot().Rules);
-        using (var inside = Kapsel.Network.Netlink.RtNetlink.OpenInNamespace(ns.Path))
+        using (var inside = Kapsel.Linux.Netlink.RtNetlink.OpenInNamespace(ns.Path))
             Assert.Equal(["lo"], inside.ListLinks().Select(l => l.Name));
         _env.Manager.Delete(net.Name);
         Assert.Empty(_env.OurLinks());
@@ -107,7 +107,7 @@ public sealed class LifecycleTests(ITestOutputHelper output) : IDisposable
         // And an attachment whose namespace died before it could be disconnected.
         var ns4 = _env.Namespace();
         var dead = _env.Connect(kept.Name, "dead", ns4);
-        Kapsel.Network.Netlink.NamedNetworkNamespace.Delete(ns4.Name);
+        Kapsel.Linux.Netlink.NamedNetworkNamespace.Delete(ns4.Name);
         // The kernel destroys a released namespace (and its veths) asynchronously.
         for (var i = 0; i < 100 && File.Exists($"/sys/class/net/{dead.HostLink}/ifindex"); i++) Thread.Sleep(50);
 
@@ -159,7 +159,7 @@ public sealed class LifecycleTests(ITestOutputHelper output) : IDisposable
 
     private static string? HostRouteSubnet()
     {
-        using var rtnl = Kapsel.Network.Netlink.RtNetlink.Open();
+        using var rtnl = Kapsel.Linux.Netlink.RtNetlink.Open();
         return Kapsel.Network.Ipam.HostRoutes.Read(rtnl, _ => false)
             .Select(r => r.Subnet).FirstOrDefault(s => s.PrefixLength is >= 8 and <= 30 && !s.BaseAddress.ToString().StartsWith("10.213."))
             .ToString() is { Length: > 0 } s && s != "0.0.0.0/0" ? s : null;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Kapsel.Linux.Interop;
-using Kapsel.Network.Netlink;
+using Kapsel.Linux.Netlink;
 using Kapsel.Network.Networks;
 using Kapsel.Network.Tests.Netlink;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Kapsel.Network.Netlink;
+using Kapsel.Linux.Netlink;
 using Kapsel.Network.Ports;
 using Kapsel.Network.Tests.Netlink;
 using Xunit.Abstractions;

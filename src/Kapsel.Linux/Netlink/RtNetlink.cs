@@ -1,6 +1,6 @@
 using Kapsel.Linux.Interop;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>
 /// The rtnetlink client: links, addresses, routes and bridge ports of one network namespace —

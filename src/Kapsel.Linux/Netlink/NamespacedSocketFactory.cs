@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using Kapsel.Linux;
 using Kapsel.Linux.Interop;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>
 /// Creates a socket (netlink, or any other family) that belongs to another network namespace.

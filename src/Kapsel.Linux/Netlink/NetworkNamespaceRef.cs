@@ -1,4 +1,4 @@
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>
 /// A network namespace the kernel can resolve for IFLA_NET_NS_FD / IFLA_NET_NS_PID: an open

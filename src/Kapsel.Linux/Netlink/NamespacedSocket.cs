@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>
 /// .NET sockets that live in another network namespace (a socket keeps the namespace it was

@@ -2,7 +2,7 @@ using System.Text;
 using Kapsel.Linux;
 using Kapsel.Linux.Interop;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 public enum TunTapMode
 {

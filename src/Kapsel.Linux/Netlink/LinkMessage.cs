@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>struct ifinfomsg and the link attributes we use (linux/if_link.h, linux/veth.h).</summary>
 [StructLayout(LayoutKind.Sequential)]

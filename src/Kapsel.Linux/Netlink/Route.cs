@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>
 /// A route to add or delete. Destination null means the default route (0.0.0.0/0 or ::/0; the

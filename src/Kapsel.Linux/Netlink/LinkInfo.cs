@@ -1,6 +1,6 @@
 using System.Net.NetworkInformation;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>
 /// One network interface as rtnetlink reports it. Kind is IFLA_INFO_KIND ("bridge", "veth",

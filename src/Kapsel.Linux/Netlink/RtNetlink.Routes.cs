@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
-using static Kapsel.Network.Netlink.NetlinkHeader;
-using static Kapsel.Network.Netlink.RouteMessage;
-using static Kapsel.Network.Netlink.RtnlMessageType;
+using static Kapsel.Linux.Netlink.NetlinkHeader;
+using static Kapsel.Linux.Netlink.RouteMessage;
+using static Kapsel.Linux.Netlink.RtnlMessageType;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>Routes: default route via a gateway, on-link subnet routes, listing.</summary>
 public sealed partial class RtNetlink

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Kapsel.Linux.Interop;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>socket(2), bind(2), setsockopt(2), getsockname(2), sendto(2), recv(2) for AF_NETLINK.</summary>
 internal static unsafe partial class NetlinkSocketCalls

@@ -1,4 +1,4 @@
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>Names a link by interface name or by index; converts implicitly from either.</summary>
 public readonly record struct LinkSelector

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>struct rtmsg and the route attributes and enums (linux/rtnetlink.h).</summary>
 [StructLayout(LayoutKind.Sequential)]

@@ -2,9 +2,9 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Kapsel.Linux;
 using Kapsel.Linux.Interop;
-using static Kapsel.Network.Netlink.NetlinkSocketCalls;
+using static Kapsel.Linux.Netlink.NetlinkSocketCalls;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>
 /// An AF_NETLINK/NETLINK_ROUTE socket that sends one request at a time and collects its answer:

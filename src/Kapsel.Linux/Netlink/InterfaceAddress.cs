@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>An interface address with its prefix length, e.g. 10.213.1.1/24 or fd00::1/64.</summary>
 public readonly record struct InterfaceAddress(IPAddress Address, int PrefixLength)

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>struct ifaddrmsg and the address attributes (linux/if_addr.h).</summary>
 [StructLayout(LayoutKind.Sequential)]

@@ -1,10 +1,10 @@
 using System.Net.NetworkInformation;
 using Kapsel.Linux;
-using static Kapsel.Network.Netlink.LinkMessage;
-using static Kapsel.Network.Netlink.NetlinkHeader;
-using static Kapsel.Network.Netlink.RtnlMessageType;
+using static Kapsel.Linux.Netlink.LinkMessage;
+using static Kapsel.Linux.Netlink.NetlinkHeader;
+using static Kapsel.Linux.Netlink.RtnlMessageType;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>Links: list, look up, create (bridge, veth), delete and change.</summary>
 public sealed partial class RtNetlink

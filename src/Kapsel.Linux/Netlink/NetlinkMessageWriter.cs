@@ -3,7 +3,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>
 /// Builds one netlink request: nlmsghdr, a fixed family header (ifinfomsg, ifaddrmsg, rtmsg)

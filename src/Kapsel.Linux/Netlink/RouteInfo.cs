@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>
 /// A route as the kernel reports it. Destination is null for a default route. Protocol is

@@ -2,7 +2,7 @@ using Kapsel.Linux;
 using Kapsel.Linux.Interop;
 using Kapsel.Linux.Spawn;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>
 /// A persistent network namespace under /run/netns/NAME, compatible with `ip netns` (so

@@ -1,6 +1,6 @@
 using Kapsel.Linux;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>
 /// The kernel refused a netlink request. The message names the operation, the errno and, when the

@@ -1,4 +1,4 @@
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>
 /// An address assigned to an interface. Scope is RT_SCOPE_* (0 global, 253 link, 254 host);

@@ -1,7 +1,7 @@
-using static Kapsel.Network.Netlink.LinkMessage;
-using static Kapsel.Network.Netlink.RtnlMessageType;
+using static Kapsel.Linux.Netlink.LinkMessage;
+using static Kapsel.Linux.Netlink.RtnlMessageType;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>
 /// Bridge port settings (IFLA_PROTINFO of an AF_BRIDGE message, as `bridge link set` does):

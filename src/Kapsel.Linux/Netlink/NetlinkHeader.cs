@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>struct nlmsghdr, the control message types and the request/reply flags (linux/netlink.h).</summary>
 [StructLayout(LayoutKind.Sequential)]

@@ -1,4 +1,4 @@
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>Counters from IFLA_STATS64 (struct rtnl_link_stats64, first eight fields).</summary>
 public sealed record LinkStatistics(

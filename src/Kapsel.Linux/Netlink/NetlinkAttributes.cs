@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Text;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>
 /// The attributes of one message (or of one nested attribute), by type. When a type repeats,

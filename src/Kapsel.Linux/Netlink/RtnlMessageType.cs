@@ -1,4 +1,4 @@
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>rtnetlink message types (linux/rtnetlink.h).</summary>
 internal static class RtnlMessageType

@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
-using static Kapsel.Network.Netlink.AddressMessage;
-using static Kapsel.Network.Netlink.NetlinkHeader;
-using static Kapsel.Network.Netlink.RtnlMessageType;
+using static Kapsel.Linux.Netlink.AddressMessage;
+using static Kapsel.Linux.Netlink.NetlinkHeader;
+using static Kapsel.Linux.Netlink.RtnlMessageType;
 
-namespace Kapsel.Network.Netlink;
+namespace Kapsel.Linux.Netlink;
 
 /// <summary>IPv4 and IPv6 interface addresses.</summary>
 public sealed partial class RtNetlink
