@@ -7,4 +7,6 @@ namespace Kapsel.Linux.Netlink;
 public sealed record AddressInfo(int InterfaceIndex, InterfaceAddress Address, string? Label, byte Scope, uint Flags)
 {
     public bool IsTentative => (Flags & AddressMessage.IFA_F_TENTATIVE) != 0;
+    /// <summary>Configured, not made by the kernel (autoconfiguration) or with a lifetime.</summary>
+    public bool IsPermanent => (Flags & AddressMessage.IFA_F_PERMANENT) != 0;
 }

@@ -111,6 +111,20 @@ public sealed partial class RtNetlink
         Request(request, $"move link {link} to {target}");
     }
 
+    /// <summary>
+    /// Moves a link into another network namespace under a new name, in one request: the name is
+    /// given in the target namespace, so a name taken on either side never conflicts mid-way.
+    /// </summary>
+    public void MoveToNamespace(LinkSelector link, NetworkNamespaceRef target, string newName)
+    {
+        _ = LinkSelector.ByName(newName);
+        var request = new NetlinkMessageWriter(RTM_SETLINK, 0)
+            .Write(new LinkMessage { Index = ResolveIndex(link) })
+            .Attribute(IFLA_IFNAME, newName);
+        AddNamespace(request, target);
+        Request(request, $"move link {link} to {target} as \"{newName}\"");
+    }
+
     private void ChangeFlags(LinkSelector link, uint flags, uint mask, string what)
     {
         var request = new NetlinkMessageWriter(RTM_SETLINK, 0)

@@ -22,12 +22,13 @@ public static class FeaturesCommand
             {
                 Namespaces = [.. SpecValidator.NamespaceTypes],
                 Capabilities = CapabilityCalls.Names.Take(CapabilityCalls.LastCap + 1).ToList(),
-                Cgroup = new CgroupFeatures { V1 = mode != CgroupLayoutMode.Unified, V2 = mode != CgroupLayoutMode.Legacy, Systemd = false, SystemdUser = false },
+                Cgroup = new CgroupFeatures { V1 = mode != CgroupLayoutMode.Unified, V2 = mode != CgroupLayoutMode.Legacy, Systemd = true, SystemdUser = false },
                 Seccomp = new Spec.SeccompFeatures
                 {
                     Enabled = Seccomp.SeccompFeatures.Enabled, Actions = [.. Seccomp.SeccompFeatures.Actions], Operators = [.. Seccomp.SeccompFeatures.Operators],
                     Archs = [.. Seccomp.SeccompFeatures.Archs], KnownFlags = [.. Seccomp.SeccompFeatures.KnownFlags], SupportedFlags = [.. Seccomp.SeccompFeatures.SupportedFlags()],
                 },
+                NetDevices = new EnabledFeature { Enabled = true },
                 MountExtensions = new MountExtensionFeatures { Idmap = new EnabledFeature { Enabled = false } },
             },
             Annotations = new Dictionary<string, string> { ["org.opencontainers.runtime-spec.features"] = "kapsel-runc " + OciMain.Version },

@@ -147,12 +147,17 @@ public static class ContainerCreator
                 revert.Add("systemd scope", () => CgroupBinding.StopSystemdScope(unit, ctx));
             }
             SetOomScoreAdj(child.Pid, process.OomScoreAdj, warnings);
+            // Before the init goes on: its sysctls and hooks may already refer to these devices.
+            Dictionary<string, string>? netDevices = null;
+            if (spec.Linux.NetDevices is { Count: > 0 } wanted)
+                NetDevices.MoveIn(netDevices = NetDevices.Names(wanted), NetDevices.NamespacePath(spec, child.Pid), revert);
             var state = new PersistedState
             {
                 Id = o.Id, Bundle = bundle, Rootfs = rootfs.Root, Pid = child.Pid,
                 Created = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffK"),
                 Annotations = spec.Annotations, CgroupPaths = new Dictionary<string, string>(cgroupDirs), SystemdCgroup = ctx.SystemdCgroup,
-                Owner = "root", SystemdUnit = systemdUnit,
+                Owner = "root", SystemdUnit = systemdUnit, NetDevices = netDevices,
+                JoinedNetns = spec.Linux.Namespaces!.FirstOrDefault(n => n.Type == "network")?.Path is { Length: > 0 } netns ? netns : null,
                 HasHooks = hooks is not null && (hooks.StartContainer is { Count: > 0 } || hooks.Poststart is { Count: > 0 } || hooks.Poststop is { Count: > 0 }),
             };
             if (plan.ErrorRedirectStep is var first and >= 0)

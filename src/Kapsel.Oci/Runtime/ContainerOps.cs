@@ -156,6 +156,12 @@ public static class ContainerOps
         if (status is ContainerStatus.Running or ContainerStatus.Paused && !force)
             throw new OciException($"cannot delete container \"{id}\" that is not stopped: {LiveStatus.Name(status)} (use --force)");
         var cgroup = CgroupOf(state, ctx.CgroupLayout);
+        if (state.NetDevices is { Count: > 0 } devices)
+        {
+            // While the namespace still exists: the init's own dies with it, a joined one stays.
+            var netns = status != ContainerStatus.Stopped ? $"/proc/{state.Pid}/ns/net" : state.JoinedNetns;
+            if (netns is not null) NetDevices.MoveAllOut(devices, netns, ctx.Warn);
+        }
         if (status != ContainerStatus.Stopped)
         {
             if (cgroup is not null) { try { cgroup.KillAll(ProcessCalls.SIGKILL); } catch (Exception e) { ctx.DebugLog(e.Message); } }

@@ -29,4 +29,8 @@ public sealed class PersistedState
     [JsonPropertyName("startSteps")] public List<string>? StartSteps { get; set; }
     /// <summary>Whether config.json has hooks that start or delete run (false: they need not parse it again; null: unknown).</summary>
     [JsonPropertyName("hasHooks")] public bool? HasHooks { get; set; }
+    /// <summary>linux.netDevices moved in at create (host name → name inside), moved back at delete.</summary>
+    [JsonPropertyName("netDevices")] public Dictionary<string, string>? NetDevices { get; set; }
+    /// <summary>The joined network namespace's path, if any: it outlives the init, so delete can still reach it.</summary>
+    [JsonPropertyName("joinedNetns")] public string? JoinedNetns { get; set; }
 }

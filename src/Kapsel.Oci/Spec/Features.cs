@@ -22,6 +22,7 @@ public sealed class LinuxFeatures
     [JsonPropertyName("apparmor")] public EnabledFeature Apparmor { get; set; } = new();
     [JsonPropertyName("selinux")] public EnabledFeature Selinux { get; set; } = new();
     [JsonPropertyName("intelRdt")] public EnabledFeature IntelRdt { get; set; } = new();
+    [JsonPropertyName("netDevices")] public EnabledFeature NetDevices { get; set; } = new();
     [JsonPropertyName("mountExtensions")] public MountExtensionFeatures MountExtensions { get; set; } = new();
 }
 

@@ -226,9 +226,32 @@ public sealed partial class SpecValidator
         if (linux.IntelRdt is not null) Warn("linux.intelRdt", "Intel RDT (resctrl) is not supported by this runtime; ignored");
         if (linux.MemoryPolicy is { } mp && MemoryPolicyModes.Number(mp.Mode) < 0)
             Error("linux.memoryPolicy.mode", $"unknown mode \"{mp.Mode}\"");
-        if (linux.NetDevices is { Count: > 0 }) Warn("linux.netDevices", "moving host network devices into the container is not supported yet; ignored");
+        if (linux.NetDevices is { Count: > 0 } netDevices) CheckNetDevices(netDevices, types.Contains("network"));
         if (linux.Resources is { } res) CheckResources(res, "linux.resources");
     }
+
+    private void CheckNetDevices(Dictionary<string, NetDeviceSpec> devices, bool hasNetworkNamespace)
+    {
+        if (!hasNetworkNamespace)
+            Error("linux.netDevices", "moving network devices needs a network namespace (add {\"type\": \"network\"} to linux.namespaces)");
+        var inside = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (hostName, device) in devices)
+        {
+            var path = $"linux.netDevices[\"{hostName}\"]";
+            if (InterfaceNameProblem(hostName) is { } p) Error(path, $"\"{hostName}\" {p}");
+            var name = string.IsNullOrEmpty(device?.Name) ? hostName : device.Name;
+            if (!string.IsNullOrEmpty(device?.Name) && InterfaceNameProblem(name) is { } q) Error(path + ".name", $"\"{name}\" {q}");
+            if (!inside.Add(name)) Error(path, $"two devices would be named \"{name}\" in the container");
+        }
+    }
+
+    /// <summary>The kernel's rules for interface names (dev_valid_name), so a bad one fails before anything is made.</summary>
+    private static string? InterfaceNameProblem(string name) =>
+        name.Length == 0 ? "is empty"
+        : System.Text.Encoding.UTF8.GetByteCount(name) > 15 ? "is longer than 15 bytes"
+        : name is "." or ".." ? "is not a valid interface name"
+        : name.Any(c => c is '/' or ':' || char.IsWhiteSpace(c)) ? "must not contain '/', ':' or white space"
+        : null;
 
     /// <summary>Also used by <c>update</c>, whose -r file is a bare resources object.</summary>
     public static void ValidateResources(ResourcesSpec res, string label, string prefix)
