@@ -102,6 +102,17 @@ public sealed unsafe class SpawnPlan : IDisposable
         Syscall($"mount(\"{source}\", \"{target}\", \"{fstype}\", 0x{flags:x}, \"{data}\")",
             SYS_mount, Str(source), Str(target), Str(fstype), (long)flags, Str(data), flags: Opt(optional));
 
+    /// <summary>Attaches a detached mount tree (an open_tree fd the child inherited at clone) at <paramref name="target"/>.</summary>
+    public SpawnPlan MoveMount(int treeFd, string target) =>
+        Syscall($"move_mount(tree fd {treeFd}, \"{target}\")", SYS_move_mount, treeFd, Str(""), FileCalls.AT_FDCWD, Str(target),
+            MountApiCalls.MOVE_MOUNT_F_EMPTY_PATH);
+
+    /// <summary>mount_setattr(2) on the mount at <paramref name="target"/>, or on every mount below it if recursive.</summary>
+    public SpawnPlan MountSetattr(string target, bool recursive, ulong set, ulong clear) =>
+        Syscall($"mount_setattr(\"{target}\", {(recursive ? "AT_RECURSIVE, " : "")}set 0x{set:x}, clear 0x{clear:x})",
+            SYS_mount_setattr, FileCalls.AT_FDCWD, Str(target), recursive ? MountApiCalls.AT_RECURSIVE : 0,
+            Struct(new MountApiCalls.MountAttr { AttrSet = set, AttrClr = clear }), sizeof(MountApiCalls.MountAttr));
+
     public SpawnPlan Umount(string target, int flags, bool optional = false) =>
         Syscall($"umount2(\"{target}\", {flags})", SYS_umount2, Str(target), flags, flags: Opt(optional));
 

@@ -121,7 +121,7 @@ public static class ContainerCreator
                 HookSyncWriteFd = hookSyncWrite, HookReleaseReadFd = hookReleaseRead,
                 ConsoleSocketFd = console is null ? -1 : (int)console.Handle, Stdio = o.Stdio, HookOutputFd = hookOutput,
                 JoinFds = joins, JoinPidFd = joinPid, Seccomp = seccomp, CgroupDirectories = cgroupDirs, CgroupLayout = ctx.CgroupLayout,
-                Warnings = warnings,
+                Warnings = warnings, ParentFds = fds,
             };
             using var plan = new InitPlanBuilder(input).Build();
             var child = Spawner.Spawn(plan);

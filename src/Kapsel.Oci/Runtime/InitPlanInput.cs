@@ -31,4 +31,6 @@ internal sealed class InitPlanInput
     public IReadOnlyDictionary<string, string>? CgroupDirectories { get; init; }
     public Linux.Cgroups.CgroupLayout? CgroupLayout { get; init; }
     public required List<string> Warnings { get; init; }
+    /// <summary>Fds the builder opened for the init to inherit (detached mount trees): the runtime closes them after the spawn.</summary>
+    public List<int> ParentFds { get; init; } = [];
 }

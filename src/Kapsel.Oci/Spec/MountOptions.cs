@@ -1,4 +1,5 @@
 using static Kapsel.Linux.Interop.MountCalls;
+using static Kapsel.Linux.Interop.MountApiCalls;
 
 namespace Kapsel.Oci.Spec;
 
@@ -38,12 +39,43 @@ public sealed class MountOptions
     public ulong Flags { get; private set; }
     public List<ulong> Propagation { get; } = [];
     public List<string> Data { get; } = [];
+    /// <summary>"idmap" (the top mount) or "ridmap" (every mount of the tree): id-mapped bind mount.</summary>
     public bool Idmap { get; private set; }
+    public bool IdmapRecursive { get; private set; }
+    /// <summary>
+    /// MOUNT_ATTR_* bits that the recursive options (rro, rnosuid, rnoatime…) set and clear on the
+    /// mount and every mount below it (mount_setattr with AT_RECURSIVE), which flags can't do.
+    /// </summary>
+    public ulong RecursiveSet { get; private set; }
+    public ulong RecursiveClear { get; private set; }
     public bool IsBind => (Flags & MS_BIND) != 0;
     public bool IsReadonly => (Flags & MS_RDONLY) != 0;
     /// <summary>Flags that a bind mount only honours on a second MS_REMOUNT|MS_BIND pass.</summary>
     public ulong RemountFlags => Flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW);
     public string? DataString => Data.Count == 0 ? null : string.Join(",", Data);
+
+    /// <summary>The mount_setattr attribute for a mount flag (null: flags with none, e.g. sync).</summary>
+    private static ulong? AttributeOf(ulong flag) => flag switch
+    {
+        MS_RDONLY => MOUNT_ATTR_RDONLY, MS_NOSUID => MOUNT_ATTR_NOSUID, MS_NODEV => MOUNT_ATTR_NODEV,
+        MS_NOEXEC => MOUNT_ATTR_NOEXEC, MS_NODIRATIME => MOUNT_ATTR_NODIRATIME, MS_NOSYMFOLLOW => MOUNT_ATTR_NOSYMFOLLOW,
+        MS_NOATIME => MOUNT_ATTR_NOATIME, MS_RELATIME => MOUNT_ATTR_RELATIME, MS_STRICTATIME => MOUNT_ATTR_STRICTATIME,
+        _ => null,
+    };
+
+    private void AddRecursive(ulong attr, bool clear)
+    {
+        if (attr is MOUNT_ATTR_NOATIME or MOUNT_ATTR_RELATIME or MOUNT_ATTR_STRICTATIME)
+        {
+            // The atime mode is one field: setting it needs MOUNT_ATTR__ATIME in the clear mask. "ratime"
+            // and "rnostrictatime" fall back to the kernel's default (relatime); "rnorelatime" means strictatime.
+            var mode = !clear ? attr : attr == MOUNT_ATTR_RELATIME ? MOUNT_ATTR_STRICTATIME : MOUNT_ATTR_RELATIME;
+            RecursiveSet = (RecursiveSet & ~MOUNT_ATTR__ATIME) | mode;
+            RecursiveClear |= MOUNT_ATTR__ATIME;
+        }
+        else if (clear) { RecursiveClear |= attr; RecursiveSet &= ~attr; }
+        else { RecursiveSet |= attr; RecursiveClear &= ~attr; }
+    }
 
     public static MountOptions Parse(IEnumerable<string>? options)
     {
@@ -57,10 +89,10 @@ public sealed class MountOptions
                 result.Flags = f.Clear ? result.Flags & ~f.Flag : result.Flags | f.Flag;
             }
             else if (PropagationOptions.TryGetValue(o, out var p)) result.Propagation.Add(p);
-            else if (o is "idmap" or "ridmap") result.Idmap = true;
+            else if (o is "idmap" or "ridmap") { result.Idmap = true; result.IdmapRecursive |= o == "ridmap"; }
             else if (o is "tmpcopyup") { } // runc extension for tmpfs over non-empty dirs; accepted, not implemented
-            else if (o.Length > 1 && o[0] == 'r' && FlagOptions.TryGetValue(o[1..], out var rf)) // rro, rnosuid...: recursive attributes
-                result.Flags = rf.Clear ? result.Flags & ~rf.Flag : result.Flags | rf.Flag;
+            else if (o.Length > 1 && o[0] == 'r' && FlagOptions.TryGetValue(o[1..], out var rf) && AttributeOf(rf.Flag) is { } attr)
+                result.AddRecursive(attr, rf.Clear);
             else result.Data.Add(o);
         }
         return result;
