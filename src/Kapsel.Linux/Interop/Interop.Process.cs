@@ -25,6 +25,10 @@ public static unsafe partial class ProcessCalls
     public static int PidfdOpen(int pid) =>
         (int)SyscallException.Check(Sys.Syscall(Sys.SYS_pidfd_open, pid, 0), $"pidfd_open({pid})");
 
+    /// <summary>A copy (close-on-exec) of fd <paramref name="targetFd"/> of the process behind a pidfd (needs ptrace rights over it).</summary>
+    public static int PidfdGetfd(int pidfd, int targetFd) =>
+        (int)SyscallException.Check(Sys.Syscall(Sys.SYS_pidfd_getfd, pidfd, targetFd, 0), $"pidfd_getfd({pidfd}, {targetFd})");
+
     public static void PidfdSendSignal(int pidfd, int signal) =>
         SyscallException.Check(Sys.Syscall(Sys.SYS_pidfd_send_signal, pidfd, signal, 0, 0), $"pidfd_send_signal({pidfd}, {signal})");
 

@@ -18,5 +18,8 @@ internal static class ChildFds
     public const int Release = 1008;      // runtime → child: "cgroups joined, continue"
     public const int HookOutput = 1009;   // hooks.log in the state dir: stdout+stderr of hooks run by the init
     public const int HookStdin = 1010;    // the state JSON a hook run by the init reads
+    public const int SeccompSync = 1011;  // child → runtime: "seccomp listener fd ready to be taken"
+    public const int SeccompRelease = 1012; // runtime → child: "taken (and handed to the agent), continue"
+    public const int SeccompListener = 1014; // the listener fd seccomp returned (1013 is the plan's scratch fd)
     public const int NamespaceBase = 1020; // + index for setns into joined namespaces
 }

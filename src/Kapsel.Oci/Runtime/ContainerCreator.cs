@@ -112,6 +112,8 @@ public static class ContainerCreator
                 if (ns.Type == "pid") joinPid = fd; else joins[ns.Type] = fd;
             }
 
+            var handover = SeccompListenerHandover.For(seccomp);
+            if (handover is not null) revert.Add("seccomp listener pipes", handover.Dispose);
             var cgroupDirs = cgroup.Directories;
             var input = new InitPlanInput
             {
@@ -120,7 +122,7 @@ public static class ContainerCreator
                 StateDirFd = stateDirFd, ReadyWriteFd = readyWrite, ReleaseReadFd = releaseRead,
                 HookSyncWriteFd = hookSyncWrite, HookReleaseReadFd = hookReleaseRead,
                 ConsoleSocketFd = console is null ? -1 : (int)console.Handle, Stdio = o.Stdio, HookOutputFd = hookOutput,
-                JoinFds = joins, JoinPidFd = joinPid, Seccomp = seccomp, CgroupDirectories = cgroupDirs, CgroupLayout = ctx.CgroupLayout,
+                JoinFds = joins, JoinPidFd = joinPid, Seccomp = seccomp, SeccompHandover = handover, CgroupDirectories = cgroupDirs, CgroupLayout = ctx.CgroupLayout,
                 Warnings = warnings, ParentFds = fds,
             };
             using var plan = new InitPlanBuilder(input).Build();
@@ -137,6 +139,7 @@ public static class ContainerCreator
                 fds.Remove(fd);
             }
             console?.Dispose();
+            handover?.CloseChildEnds();
 
             cgroup.AddProcess(child.Pid);
             string? systemdUnit = null;
@@ -176,6 +179,11 @@ public static class ContainerCreator
                 HookRunner.Run(hooks!.Prestart, "prestart", doc);
                 HookRunner.Run(hooks.CreateRuntime, "createRuntime", doc);
                 FileCalls.WriteAll(hookReleaseWrite, "1"u8);
+            }
+            if (handover is not null)
+            {
+                handover.HandOver(child, StateDocument(state, "creating"));
+                handover.Dispose();
             }
             child.WaitForReady(readyRead);
             if (hasCreateContainerHooks)

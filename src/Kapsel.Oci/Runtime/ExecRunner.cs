@@ -74,7 +74,9 @@ public static class ExecRunner
                 catch (SocketException e) { throw new OciException($"--console-socket {o.ConsoleSocket}: cannot connect: {e.Message}"); }
             }
 
+            using var handover = SeccompListenerHandover.For(seccomp);
             using var plan = new SpawnPlan { JoinPidNamespaceFd = pidNs };
+            handover?.PlaceIn(plan);
             plan.Prctl("PR_SET_DUMPABLE, 0", PrctlCalls.PR_SET_DUMPABLE, 0);
             plan.Dup(releaseRead, ChildFds.Release);
             if (console is not null) plan.Dup((int)console.Handle, ChildFds.ConsoleSocket);
@@ -99,18 +101,21 @@ public static class ExecRunner
             if (!process.NoNewPrivileges) ProcessSetup.AddSeccomp(plan, seccomp);
             ProcessSetup.AddIdentity(plan, process, warnings);
             plan.CloseOnExecFrom(3 + preserve);
-            ProcessSetup.AddExec(plan, process, seccomp, executable, env);
+            var lateSeccomp = ProcessSetup.AddEarlySeccompForListener(plan, process, seccomp);
+            ProcessSetup.AddExec(plan, process, lateSeccomp, executable, env);
 
             var child = Spawner.Spawn(plan);
             FileCalls.Close(releaseRead);
             fds.Remove(releaseRead);
             console?.Dispose();
             console = null;
+            handover?.CloseChildEnds();
             try
             {
                 if (ContainerOps.CgroupOf(state) is { } cg) cg.AddProcess(child.Pid);
                 ContainerCreator.SetOomScoreAdj(child.Pid, process.OomScoreAdj, warnings);
                 FileCalls.WriteAll(releaseWrite, "1"u8);
+                handover?.HandOver(child, ContainerCreator.StateDocument(state, "running"));
                 child.WaitForExec();
             }
             catch (SpawnException e)

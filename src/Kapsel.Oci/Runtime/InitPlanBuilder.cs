@@ -93,6 +93,7 @@ internal sealed class InitPlanBuilder
         Place(_in.HookReleaseReadFd, ChildFds.HookRelease);
         Place(_in.ConsoleSocketFd, ChildFds.ConsoleSocket);
         Place(_in.HookOutputFd, ChildFds.HookOutput);
+        _in.SeccompHandover?.PlaceIn(plan);
         // A caller that embeds the runtime may hand the container other streams than its own 0/1/2.
         if (_in.Stdio is { } io) _plan.Dup(io.Stdin, 0).Dup(io.Stdout, 1).Dup(io.Stderr, 2);
         var nsIndex = 0;
@@ -148,6 +149,7 @@ internal sealed class InitPlanBuilder
         if (!process.NoNewPrivileges) ProcessSetup.AddSeccomp(plan, _in.Seccomp);
         ProcessSetup.AddIdentity(plan, process, _in.Warnings);
         plan.CloseOnExecFrom(3 + _in.PreserveFds);
+        var lateSeccomp = ProcessSetup.AddEarlySeccompForListener(plan, process, _in.Seccomp);
 
         // Tell `create` we reached the fifo, then block until `start` opens it for reading.
         plan.Write("ready", ChildFds.Ready, "1"u8).Close(ChildFds.Ready);
@@ -161,7 +163,7 @@ internal sealed class InitPlanBuilder
             AddHooks(_spec.Hooks?.StartContainer, "startContainer", StateStore.CreatedStateName);
             plan.Write("exec fifo", ChildFds.Fifo, "0"u8).Close(ChildFds.Fifo).Close(ChildFds.StateDir).Close(ChildFds.HookOutput);
         }
-        ProcessSetup.AddExec(plan, process, _in.Seccomp, _in.Executable, _in.Env);
+        ProcessSetup.AddExec(plan, process, lateSeccomp, _in.Executable, _in.Env);
     }
 
     /// <summary>

@@ -27,6 +27,8 @@ internal sealed class InitPlanInput
     public Dictionary<string, int> JoinFds { get; init; } = [];
     public int JoinPidFd { get; init; } = -1;
     public CompiledFilter? Seccomp { get; init; }
+    /// <summary>Set when the filter has SCMP_ACT_NOTIFY rules: the sync with the runtime that hands the listener to the agent.</summary>
+    public SeccompListenerHandover? SeccompHandover { get; init; }
     /// <summary>The container's cgroup directory per hierarchy key (for cgroup mounts without a cgroup namespace).</summary>
     public IReadOnlyDictionary<string, string>? CgroupDirectories { get; init; }
     public Linux.Cgroups.CgroupLayout? CgroupLayout { get; init; }

@@ -130,7 +130,22 @@ internal static class ProcessSetup
     /// </summary>
     public static void AddSeccomp(SpawnPlan plan, CompiledFilter? filter)
     {
-        if (filter is { Program.Length: > 0 }) plan.Seccomp(filter.Program, filter.Flags);
+        if (filter is not { Program.Length: > 0 }) return;
+        if (filter.ListenerPath is not null) SeccompListenerHandover.AddSteps(plan, filter);
+        else plan.Seccomp(filter.Program, filter.Flags);
+    }
+
+    /// <summary>
+    /// With a listener and no_new_privs, the filter goes in before the caller's sync point with
+    /// the runtime (which must take the listener while the process waits), not just before execve.
+    /// Returns the filter still to install at <see cref="AddExec"/> (null once installed).
+    /// </summary>
+    public static CompiledFilter? AddEarlySeccompForListener(SpawnPlan plan, ProcessSpec process, CompiledFilter? filter)
+    {
+        if (!process.NoNewPrivileges || filter?.ListenerPath is null) return filter;
+        plan.Prctl("PR_SET_NO_NEW_PRIVS, 1", PR_SET_NO_NEW_PRIVS, 1);
+        AddSeccomp(plan, filter);
+        return null;
     }
 
     /// <summary>no_new_privs, (seccomp,) execve: the last steps of every plan.</summary>
@@ -146,4 +161,5 @@ internal static class ProcessSetup
 }
 
 /// <summary>A compiled seccomp program ready for a plan.</summary>
-internal sealed record CompiledFilter(byte[] Program, uint Flags);
+/// <summary>A compiled seccomp program ready for a plan; with SCMP_ACT_NOTIFY rules, where its listener goes.</summary>
+internal sealed record CompiledFilter(byte[] Program, uint Flags, string? ListenerPath = null, string? ListenerMetadata = null);

@@ -16,8 +16,15 @@ internal static class SeccompBinding
         catch (SeccompProfileException e) { throw new OciException($"config.json: {e.Message}", inner: e); }
         // Unknown syscall names and shadowed rules are normal in Docker's/Podman's profiles (runc logs them at debug level).
         foreach (var w in compiled.Warnings) warnings.Add($"{DebugPrefix}config.json: {field}: {w}");
-        if (compiled.NeedsListener)
-            throw new OciException($"config.json: {field}: SCMP_ACT_NOTIFY needs a seccomp listener (listenerPath), which this runtime does not support yet");
-        return new CompiledFilter(compiled.Program, compiled.Flags);
+        if (!compiled.NeedsListener)
+        {
+            if (!string.IsNullOrEmpty(profile.ListenerPath)) warnings.Add($"config.json: {field}.listenerPath: no rule uses SCMP_ACT_NOTIFY; no agent is contacted");
+            return new CompiledFilter(compiled.Program, compiled.Flags);
+        }
+        if (string.IsNullOrEmpty(profile.ListenerPath))
+            throw new OciException($"config.json: {field}.listenerPath: SCMP_ACT_NOTIFY rules need a seccomp agent's socket path");
+        if (!profile.ListenerPath.StartsWith('/'))
+            throw new OciException($"config.json: {field}.listenerPath: \"{profile.ListenerPath}\" is not an absolute path");
+        return new CompiledFilter(compiled.Program, compiled.Flags, profile.ListenerPath, profile.ListenerMetadata);
     }
 }

@@ -16,6 +16,19 @@ public sealed class ContainerStateDocument
     [JsonPropertyName("annotations")] public Dictionary<string, string>? Annotations { get; set; }
 }
 
+/// <summary>
+/// What a seccomp agent receives on linux.seccomp.listenerPath along with the listener fd
+/// (runtime-spec config-linux.md, "the container process state").
+/// </summary>
+public sealed class ContainerProcessState
+{
+    [JsonPropertyName("ociVersion")] public string OciVersion { get; set; } = SpecVersion.Current;
+    [JsonPropertyName("fds")] public List<string> Fds { get; set; } = ["seccompFd"];
+    [JsonPropertyName("pid")] public int Pid { get; set; }
+    [JsonPropertyName("metadata")] public string? Metadata { get; set; }
+    [JsonPropertyName("state")] public ContainerStateDocument State { get; set; } = new();
+}
+
 /// <summary>One row of <c>list --format json</c> (runc's field names, which clients parse).</summary>
 public sealed class ContainerListEntry
 {

@@ -14,6 +14,7 @@ namespace Kapsel.Oci.Spec;
 [JsonSerializable(typeof(ProcessSpec))]
 [JsonSerializable(typeof(ResourcesSpec))]
 [JsonSerializable(typeof(ContainerStateDocument))]
+[JsonSerializable(typeof(ContainerProcessState))]
 [JsonSerializable(typeof(List<ContainerListEntry>))]
 [JsonSerializable(typeof(PersistedState))]
 [JsonSerializable(typeof(List<int>))]
