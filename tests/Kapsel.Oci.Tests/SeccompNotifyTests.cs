@@ -26,28 +26,40 @@ public sealed unsafe class SeccompNotifyTests
         Syscalls = [new SeccompSyscallRule { Names = ["mkdir", "mkdirat"], Action = "SCMP_ACT_NOTIFY" }],
     };
 
-    /// <summary>Accepts one runtime connection, then answers every notification with EPERM until the filter's users are gone.</summary>
+    /// <summary>
+    /// Accepts runtime connections (one per filter: the init's, then each exec's), and answers
+    /// every notification with EPERM until that filter's users are gone.
+    /// </summary>
     private sealed class Agent : IDisposable
     {
         private readonly Socket _listen = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         private readonly Task _task;
         public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"kapsel-agent-{Guid.NewGuid():N}.sock");
-        public JsonElement? State { get; private set; }
+        public List<JsonElement> States { get; } = [];
+        public JsonElement? State => States.Count > 0 ? States[0] : null;
         public List<int> Syscalls { get; } = [];
 
-        public Agent()
+        public Agent(int connections = 1)
         {
             _listen.Bind(new UnixDomainSocketEndPoint(Path));
-            _listen.Listen(1);
-            _task = Task.Run(Serve);
+            _listen.Listen(connections);
+            _task = Task.Run(() =>
+            {
+                var served = new List<Task>();
+                for (var i = 0; i < connections; i++)
+                {
+                    var conn = _listen.Accept();
+                    served.Add(Task.Run(() => { using (conn) Serve(conn); }));
+                }
+                Task.WaitAll(served);
+            });
         }
 
-        private void Serve()
+        private void Serve(Socket conn)
         {
-            using var conn = _listen.Accept();
             var fd = OciCalls.ReceiveFd((int)conn.Handle, out var payload);
             Assert.True(fd >= 0, "the runtime sent no fd");
-            State = JsonDocument.Parse(payload).RootElement.Clone();
+            lock (States) States.Add(JsonDocument.Parse(payload).RootElement.Clone());
             var notif = (byte*)NativeMemory.AllocZeroed(80);
             var resp = (byte*)NativeMemory.AllocZeroed(24);
             try
@@ -55,7 +67,7 @@ public sealed unsafe class SeccompNotifyTests
                 // struct seccomp_notif { u64 id; u32 pid; u32 flags; struct seccomp_data { int nr; … } }
                 while (Sys.Syscall(Sys.SYS_ioctl, fd, (long)SECCOMP_IOCTL_NOTIF_RECV, (long)notif) == 0)
                 {
-                    Syscalls.Add(*(int*)(notif + 16));
+                    lock (Syscalls) Syscalls.Add(*(int*)(notif + 16));
                     // struct seccomp_notif_resp { u64 id; s64 val; s32 error; u32 flags; }
                     *(ulong*)resp = *(ulong*)notif;
                     *(long*)(resp + 8) = 0;
@@ -107,6 +119,23 @@ public sealed unsafe class SeccompNotifyTests
         Assert.Equal("from-the-test", state.GetProperty("metadata").GetString());
         Assert.Equal(int.Parse(File.ReadAllText(pidFile)), state.GetProperty("pid").GetInt32());
         Assert.Equal("sn1", state.GetProperty("state").GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public void ExecGetsItsOwnListenerHandedToTheAgent()
+    {
+        using var agent = new Agent(connections: 2);
+        using var b = new BusyboxBundle(s => s.Linux!.Seccomp = NotifyMkdir(agent.Path)); // sleeps
+        Assert.Equal(0, b.Oci("run", "--detach", "--bundle", b.Dir, "sn4").Code);
+        var process = Path.Combine(b.Dir, "exec.json");
+        File.WriteAllText(process, """{"args": ["sh", "-c", "mkdir /tmp/exec-made 2>/dev/null; echo $? > /tmp/out"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "noNewPrivileges": true}""");
+        var (code, _, err) = b.Oci("exec", "--process", process, "sn4");
+        Assert.True(code == 0, err);
+        Assert.Equal("1", File.ReadAllText(Path.Combine(b.Rootfs, "tmp/out")).Trim());
+        Assert.Equal(0, b.Oci("delete", "--force", "sn4").Code);
+        agent.Finish();
+        Assert.Equal(2, agent.States.Count);
+        Assert.Contains(agent.States, s => s.GetProperty("state").GetProperty("status").GetString() == "running");
     }
 
     [Fact]
