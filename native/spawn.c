@@ -27,6 +27,7 @@
 #define KS_RESULT_TO_FD    0x02u /* dup3(result, target_fd) then close(result) */
 #define KS_FAIL_IF_ZERO    0x04u /* result 0 is a failure (EOF on a sync read) */
 #define KS_REPEAT_ON_EINTR 0x08u /* retry while the call fails with EINTR */
+#define KS_FAIL_ONLY_ON    0x10u /* only errno == target_fd is a failure; others are ignored */
 
 /* Pseudo syscall number: run a program to completion (an OCI hook inside the
  * container's namespaces). args: path, argv, envp, stdin fd, stdout+stderr fd
@@ -40,7 +41,7 @@ struct ks_step {
     int64_t nr;        /* syscall number */
     int64_t args[6];   /* immediates or pointers into the plan's native memory */
     uint32_t flags;
-    int32_t target_fd; /* for KS_RESULT_TO_FD */
+    int32_t target_fd; /* for KS_RESULT_TO_FD; the errno for KS_FAIL_ONLY_ON */
 };
 
 struct ks_plan {
@@ -130,7 +131,8 @@ static void ks_child(const struct ks_plan *plan)
                           s->args[3], s->args[4], s->args[5]);
         } while (r < 0 && errno == EINTR && (s->flags & KS_REPEAT_ON_EINTR));
         if (r < 0) {
-            if (s->flags & KS_OPTIONAL)
+            if ((s->flags & KS_OPTIONAL)
+                || ((s->flags & KS_FAIL_ONLY_ON) && errno != s->target_fd))
                 continue;
             ks_fail(plan, i, errno);
         }

@@ -13,4 +13,6 @@ public enum SpawnStepFlags : uint
     FailIfZero = 0x04,
     /// <summary>Retry while the call fails with EINTR.</summary>
     RepeatOnEintr = 0x08,
+    /// <summary>Only the errno given as the step's target fd is a failure; other errors are ignored.</summary>
+    FailOnlyOnErrno = 0x10,
 }

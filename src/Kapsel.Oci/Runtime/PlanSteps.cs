@@ -1,3 +1,4 @@
+using Kapsel.Linux;
 using Kapsel.Linux.Interop;
 using Kapsel.Linux.Spawn;
 using static Kapsel.Linux.Interop.Sys;
@@ -34,6 +35,22 @@ internal static unsafe class PlanSteps
     public static SpawnPlan OpenAt(this SpawnPlan plan, int dirFd, string name, int flags, int targetFd) =>
         plan.Syscall($"openat({dirFd}, \"{name}\", 0x{flags:x})", SYS_openat, dirFd, plan.Str(name), flags, 0,
             flags: SpawnStepFlags.ResultToFd | SpawnStepFlags.RepeatOnEintr, targetFd: targetFd);
+
+    /// <summary>
+    /// CVE-2019-5736: until its execve the process is a clone of the runtime, so an executable path
+    /// that is, or passes through, a magic link such as /proc/self/exe would run the runtime's own
+    /// binary inside the container, which could then reopen it and overwrite it on the host. Right
+    /// before execve, in the container's view, the path is opened O_PATH with RESOLVE_NO_MAGICLINKS:
+    /// ELOOP refuses it. (The fd is close-on-exec; other errors — say, a seccomp profile that denies
+    /// openat2 — are left to execve itself to report.)
+    /// </summary>
+    public static SpawnPlan RefuseMagicLinkExecutable(this SpawnPlan plan, string path)
+    {
+        var how = new FileCalls.OpenHow { Flags = (ulong)(FileCalls.O_PATH | FileCalls.O_CLOEXEC), Resolve = FileCalls.RESOLVE_NO_MAGICLINKS };
+        return plan.Syscall($"check \"{path}\" (an executable must not be a magic link such as /proc/self/exe)", SYS_openat2,
+            FileCalls.AT_FDCWD, plan.Str(path), plan.Struct(how), sizeof(FileCalls.OpenHow),
+            flags: SpawnStepFlags.FailOnlyOnErrno | SpawnStepFlags.RepeatOnEintr, targetFd: Errnos.ELOOP);
+    }
 
     /// <summary>ioctl with a pointer to a 32-bit int argument.</summary>
     public static SpawnPlan IoctlInt(this SpawnPlan plan, string what, int fd, ulong request, int value)
