@@ -7,7 +7,7 @@ namespace Kapsel.Oci.Tests;
 /// the mount's own maps or the container's user-namespace maps) and recursive mount attributes
 /// ("rro", …) that reach every submount, which plain "ro" on an rbind does not.
 /// </summary>
-public sealed class MountExtensionTests
+public sealed unsafe class MountExtensionTests
 {
     /// <summary>A host directory with a file owned by root, to bind into containers.</summary>
     private static string RootOwnedDir(BusyboxBundle b)
@@ -91,6 +91,27 @@ public sealed class MountExtensionTests
     }
 
     [Fact]
+    public void TmpfsWithCopyUpStartsWithWhatItCovers()
+    {
+        using var b = new BusyboxBundle(s => s.Process!.Args = ["sh", "-c",
+            "{ grep ' /etc/app ' /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f1,2; cat /etc/app/conf; stat -c '%u:%g %a' /etc/app/conf;"
+            + " readlink /etc/app/link; cat /etc/app/sub/deep; echo new > /etc/app/new && echo wrote; } > /tmp/out 2>&1"]);
+        AddApplets(b, "stat", "cut", "sed");
+        var covered = Path.Combine(b.Rootfs, "etc/app");
+        Directory.CreateDirectory(Path.Combine(covered, "sub"));
+        File.WriteAllText(Path.Combine(covered, "conf"), "from-the-image\n");
+        File.WriteAllText(Path.Combine(covered, "sub/deep"), "deeper\n");
+        File.CreateSymbolicLink(Path.Combine(covered, "link"), "conf");
+        Chown(Path.Combine(covered, "conf"), 1234, 4321);
+        File.SetUnixFileMode(Path.Combine(covered, "conf"), (UnixFileMode)0x1a0); // 0640
+        b.Spec.Mounts!.Add(new MountSpec { Destination = "/etc/app", Type = "tmpfs", Source = "tmpfs", Options = ["nosuid", "tmpcopyup", "size=1m"] });
+        b.Save();
+
+        Assert.Equal(["tmpfs tmpfs", "from-the-image", "1234:4321 640", "conf", "deeper", "wrote"], RunAndRead(b, "tcu1").Split('\n'));
+        Assert.False(File.Exists(Path.Combine(covered, "new")), "the write went to the image, not the tmpfs");
+    }
+
+    [Fact]
     public void IdmapOnANonBindMountIsRefused()
     {
         using var b = new BusyboxBundle();
@@ -102,11 +123,12 @@ public sealed class MountExtensionTests
         Assert.False(Directory.Exists(Path.Combine(b.Root, "im3")));
     }
 
-    private static string HostStatUid(string path)
+    // No child processes here: the runtime under test resets SIGCHLD, which .NET's Process needs.
+    private static string HostStatUid(string path) => Kapsel.Linux.Fs.FileStatus.Lstat(path).Uid.ToString();
+
+    private static unsafe void Chown(string path, int uid, int gid)
     {
-        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%u", path]) { RedirectStandardOutput = true })!;
-        var output = stat.StandardOutput.ReadToEnd().Trim();
-        stat.WaitForExit();
-        return output;
+        fixed (byte* p = Kapsel.Linux.Interop.Utf8.Z(path))
+            Assert.Equal(0, Kapsel.Linux.Interop.Sys.Syscall(Kapsel.Linux.Interop.Sys.SYS_lchown, (long)p, uid, gid));
     }
 }

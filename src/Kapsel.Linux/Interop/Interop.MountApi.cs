@@ -4,8 +4,9 @@ namespace Kapsel.Linux.Interop;
 
 /// <summary>
 /// The new mount API: open_tree(2) (a detached copy of a mount tree, held by an fd),
-/// mount_setattr(2) (per-mount attributes, recursively if asked, and id-mapping) and
-/// move_mount(2) (attaching a detached tree). Kernel 5.12+.
+/// fsopen/fsconfig/fsmount(2) (a new, detached file system), mount_setattr(2) (per-mount
+/// attributes, recursively if asked, and id-mapping) and move_mount(2) (attaching a detached
+/// tree). Kernel 5.12+.
 /// </summary>
 public static unsafe class MountApiCalls
 {
@@ -31,6 +32,34 @@ public static unsafe class MountApiCalls
         fixed (byte* p = Utf8.Z(path))
             return (int)SyscallException.Check(Sys.Syscall(Sys.SYS_open_tree, FileCalls.AT_FDCWD, (long)p, flags),
                 $"open_tree(\"{path}\", 0x{flags:x})");
+    }
+
+    private const uint FSOPEN_CLOEXEC = 1, FSMOUNT_CLOEXEC = 1;
+    private const uint FSCONFIG_SET_FLAG = 0, FSCONFIG_SET_STRING = 1, FSCONFIG_CMD_CREATE = 6;
+
+    /// <summary>
+    /// A new instance of a file system, not attached anywhere: its mount fd (close-on-exec).
+    /// <paramref name="source"/> is what mountinfo shows as the source; <paramref name="options"/> are mount data ("size=64m", "mode=1777", or flags like "noswap").
+    /// </summary>
+    public static int NewDetachedMount(string fsType, string? source, IEnumerable<string> options, ulong attributes)
+    {
+        int fs;
+        fixed (byte* type = Utf8.Z(fsType))
+            fs = (int)SyscallException.Check(Sys.Syscall(Sys.SYS_fsopen, (long)type, FSOPEN_CLOEXEC), $"fsopen(\"{fsType}\")");
+        try
+        {
+            foreach (var option in string.IsNullOrEmpty(source) ? options : options.Prepend("source=" + source))
+            {
+                var eq = option.IndexOf('=');
+                fixed (byte* key = Utf8.Z(eq < 0 ? option : option[..eq]))
+                fixed (byte* value = Utf8.Z(eq < 0 ? "" : option[(eq + 1)..]))
+                    SyscallException.Check(Sys.Syscall(Sys.SYS_fsconfig, fs, eq < 0 ? FSCONFIG_SET_FLAG : FSCONFIG_SET_STRING,
+                        (long)key, eq < 0 ? 0 : (long)value, 0), $"fsconfig({fsType}, \"{option}\")");
+            }
+            SyscallException.Check(Sys.Syscall(Sys.SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, 0, 0, 0), $"fsconfig({fsType}, create)");
+            return (int)SyscallException.Check(Sys.Syscall(Sys.SYS_fsmount, fs, FSMOUNT_CLOEXEC, (long)attributes), $"fsmount({fsType})");
+        }
+        finally { FileCalls.Close(fs); }
     }
 
     /// <summary>Sets attributes on the mount an fd holds (AT_EMPTY_PATH), or on its whole tree.</summary>

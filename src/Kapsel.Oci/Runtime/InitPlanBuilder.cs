@@ -269,6 +269,10 @@ internal sealed class InitPlanBuilder
         {
             AddCgroupMount(target, options, m.Options?.Contains("rw") == true);
         }
+        else if (type == "tmpfs" && options.TmpCopyUp)
+        {
+            TmpfsWithCopyUp(m, options, target);
+        }
         else
         {
             var data = options.DataString;
@@ -280,6 +284,30 @@ internal sealed class InitPlanBuilder
         foreach (var p in options.Propagation) plan.Mount(null, target, null, p);
         if (options.RecursiveSet != 0 || options.RecursiveClear != 0)
             plan.MountSetattr(target, recursive: true, options.RecursiveSet, options.RecursiveClear);
+    }
+
+    /// <summary>
+    /// tmpcopyup: the runtime makes the tmpfs detached (fsopen/fsmount), copies the image directory
+    /// it will cover into it from its host view of the rootfs (owners, modes, links kept), and the
+    /// init attaches it (move_mount); mount flags follow in a remount pass.
+    /// </summary>
+    private void TmpfsWithCopyUp(MountSpec m, MountOptions options, string target)
+    {
+        var field = $"config.json: mounts \"{m.Destination}\"";
+        int tmpfs;
+        try { tmpfs = MountApiCalls.NewDetachedMount("tmpfs", m.Source, options.Data, 0); }
+        catch (Linux.SyscallException e) { throw new OciException($"{field}: {e.Message}", inner: e); }
+        _in.ParentFds.Add(tmpfs);
+        if (_in.Rootfs.IsDirectory(m.Destination) == true && _in.Rootfs.Resolve(m.Destination) is { } covered)
+        {
+            try { TreeCopy.Contents(covered, $"/proc/self/fd/{tmpfs}"); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Linux.SyscallException)
+            {
+                throw new OciException($"{field}: tmpcopyup: {e.Message}", inner: e);
+            }
+        }
+        _plan.MoveMount(tmpfs, target);
+        if (options.RemountFlags != 0) _plan.Mount(null, target, null, MS_REMOUNT | MS_BIND | options.RemountFlags);
     }
 
     /// <summary>

@@ -34,7 +34,7 @@ public sealed class MountOptions
 
     /// <summary>Every option name this runtime interprets itself (for <c>features</c>).</summary>
     public static IEnumerable<string> KnownNames =>
-        FlagOptions.Keys.Concat(PropagationOptions.Keys).Concat(["idmap", "ridmap", "tmpcopyup", "rro", "rrw", "rnosuid", "rnodev", "rnoexec"]).Order();
+        FlagOptions.Keys.Concat(PropagationOptions.Keys).Concat(["idmap", "ridmap", "tmpcopyup", "notmpcopyup", "rro", "rrw", "rnosuid", "rnodev", "rnoexec"]).Order();
 
     public ulong Flags { get; private set; }
     public List<ulong> Propagation { get; } = [];
@@ -42,6 +42,8 @@ public sealed class MountOptions
     /// <summary>"idmap" (the top mount) or "ridmap" (every mount of the tree): id-mapped bind mount.</summary>
     public bool Idmap { get; private set; }
     public bool IdmapRecursive { get; private set; }
+    /// <summary>"tmpcopyup" (runc/crun extension, Podman's default for --tmpfs): the tmpfs starts with a copy of what it covers.</summary>
+    public bool TmpCopyUp { get; private set; }
     /// <summary>
     /// MOUNT_ATTR_* bits that the recursive options (rro, rnosuid, rnoatime…) set and clear on the
     /// mount and every mount below it (mount_setattr with AT_RECURSIVE), which flags can't do.
@@ -90,7 +92,7 @@ public sealed class MountOptions
             }
             else if (PropagationOptions.TryGetValue(o, out var p)) result.Propagation.Add(p);
             else if (o is "idmap" or "ridmap") { result.Idmap = true; result.IdmapRecursive |= o == "ridmap"; }
-            else if (o is "tmpcopyup") { } // runc extension for tmpfs over non-empty dirs; accepted, not implemented
+            else if (o is "tmpcopyup" or "notmpcopyup") result.TmpCopyUp = o == "tmpcopyup";
             else if (o.Length > 1 && o[0] == 'r' && FlagOptions.TryGetValue(o[1..], out var rf) && AttributeOf(rf.Flag) is { } attr)
                 result.AddRecursive(attr, rf.Clear);
             else result.Data.Add(o);
