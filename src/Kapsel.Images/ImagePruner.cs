@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Kapsel.Images.Content;
 using Kapsel.Images.Layers;
 using Kapsel.Images.Layout;
+using Kapsel.Linux.Fs;
 
 namespace Kapsel.Images;
 
@@ -145,14 +146,14 @@ public static class ImagePruner
         while (stack.Count > 0)
         {
             var p = stack.Pop();
-            LayerFs.FileStat st;
-            try { st = LayerFs.LStat(p); } catch (Linux.SyscallException) { continue; }
+            FileStatus.Info st;
+            try { st = FileStatus.Lstat(p); } catch (Linux.SyscallException) { continue; }
             if (st.Type == LayerFs.S_IFDIR)
             {
                 try { foreach (var e in Directory.EnumerateFileSystemEntries(p)) stack.Push(e); }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
             }
-            else if (st.Type == LayerFs.S_IFREG && seen.Add((st.DevMajor, st.DevMinor, st.Ino))) total += st.Size;
+            else if (st.Type == LayerFs.S_IFREG && seen.Add((st.DeviceMajor, st.DeviceMinor, st.Inode))) total += st.Size;
         }
         return total;
     }

@@ -43,10 +43,7 @@ public sealed class ForegroundRunner(KapselEngine engine)
         using (console)
         using (process)
         {
-            instance.State = InstanceState.Running;
-            instance.Pid = process.Pid;
-            instance.MonitorPid = Environment.ProcessId;
-            instance.Started = DateTimeOffset.UtcNow;
+            instance.MarkRunning(process.Pid);
             repo.Update(instance);
             Trace.Mark("state: running");
 
@@ -58,9 +55,7 @@ public sealed class ForegroundRunner(KapselEngine engine)
                 status = process.Wait();
             }
             Trace.Mark("process exited");
-            instance.State = InstanceState.Stopped;
-            instance.ExitCode = status.Code;
-            instance.Finished = DateTimeOffset.UtcNow;
+            instance.MarkExited(status.Code);
             instance.MonitorPid = null;
             process.Dispose(); // releases the network before the instance goes
             driver.Stopped(instance);

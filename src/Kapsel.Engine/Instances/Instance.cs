@@ -32,6 +32,26 @@ public sealed class Instance
 
     public string ShortId => Id[..12];
 
+    /// <summary>Its process started, owned by this process (the monitor, or a foreground kapsel).</summary>
+    public void MarkRunning(int pid)
+    {
+        State = InstanceState.Running;
+        Pid = pid;
+        MonitorPid = Environment.ProcessId;
+        Started = DateTimeOffset.UtcNow;
+        ExitCode = null;
+        Finished = null;
+    }
+
+    /// <summary>Its process exited (the owner still records it; it clears MonitorPid when it lets go).</summary>
+    public void MarkExited(int exitCode)
+    {
+        State = InstanceState.Stopped;
+        Pid = null;
+        ExitCode = exitCode;
+        Finished = DateTimeOffset.UtcNow;
+    }
+
     public static string LevelName(InstanceLevel level) => level.ToString().ToLowerInvariant();
 
     public static InstanceLevel ParseLevel(string text) => text.ToLowerInvariant() switch

@@ -52,10 +52,7 @@ public sealed class InstanceMonitor(KapselEngine engine, string instanceId)
             var now = repo.Get(instanceId);
             if (now is null) return 0; // removed meanwhile (rm -f)
             instance.StopRequested = now.StopRequested;
-            instance.State = InstanceState.Stopped;
-            instance.Pid = null;
-            instance.ExitCode = exitCode;
-            instance.Finished = DateTimeOffset.UtcNow;
+            instance.MarkExited(exitCode);
             if (DateTimeOffset.UtcNow - started > TimeSpan.FromSeconds(10)) backoff = TimeSpan.FromMilliseconds(100); // it ran well: back-off starts over
             if (instance.Config.Restart.ShouldRestart(exitCode, instance.RestartCount, instance.StopRequested))
             {
@@ -143,12 +140,7 @@ public sealed class InstanceMonitor(KapselEngine engine, string instanceId)
         using (attach)
         using (process)
         {
-            instance.State = InstanceState.Running;
-            instance.Pid = process.Pid;
-            instance.MonitorPid = Environment.ProcessId;
-            instance.Started = DateTimeOffset.UtcNow;
-            instance.ExitCode = null;
-            instance.Finished = null;
+            instance.MarkRunning(process.Pid);
             engine.Instances.Update(instance);
             Report(ref ready, "ok", 0);
 

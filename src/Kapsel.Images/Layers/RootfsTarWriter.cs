@@ -1,4 +1,5 @@
 using System.Text;
+using Kapsel.Linux.Fs;
 
 namespace Kapsel.Images.Layers;
 
@@ -33,7 +34,7 @@ public static class RootfsTarWriter
     {
         options ??= new RootfsTarOptions();
         root = Path.GetFullPath(root);
-        var rootStat = LayerFs.LStat(root);
+        var rootStat = FileStatus.Lstat(root);
         if (rootStat.Type != LayerFs.S_IFDIR) throw new ImageException($"{root} is not a directory");
         var state = new State(output, options);
         WriteDir(state, root, "");
@@ -58,18 +59,18 @@ public static class RootfsTarWriter
         {
             var path = Path.Combine(dir, name!);
             var rel = relative + name;
-            var st = LayerFs.LStat(path);
+            var st = FileStatus.Lstat(path);
             switch (st.Type)
             {
                 case LayerFs.S_IFDIR:
                     WriteEntry(s, path, rel + "/", st, '5');
                     WriteDir(s, path, rel + "/");
                     break;
-                case LayerFs.S_IFREG when st.Nlink > 1 && s.Inodes.TryGetValue((st.DevMajor, st.DevMinor, st.Ino), out var first):
+                case LayerFs.S_IFREG when st.Links > 1 && s.Inodes.TryGetValue((st.DeviceMajor, st.DeviceMinor, st.Inode), out var first):
                     WriteEntry(s, path, rel, st, '1', linkName: first);
                     break;
                 case LayerFs.S_IFREG:
-                    if (st.Nlink > 1) s.Inodes[(st.DevMajor, st.DevMinor, st.Ino)] = rel;
+                    if (st.Links > 1) s.Inodes[(st.DeviceMajor, st.DeviceMinor, st.Inode)] = rel;
                     WriteEntry(s, path, rel, st, '0');
                     CopyData(s, path, st.Size);
                     break;
@@ -84,10 +85,10 @@ public static class RootfsTarWriter
         }
     }
 
-    private static void WriteEntry(State s, string path, string name, LayerFs.FileStat st, char type, string linkName = "")
+    private static void WriteEntry(State s, string path, string name, FileStatus.Info st, char type, string linkName = "")
     {
         var size = type == '0' ? st.Size : 0;
-        var mtime = Math.Max(0, st.MtimeSec);
+        var mtime = Math.Max(0, st.MtimeSeconds);
         if (s.Options.ClampMtime is { } clamp) mtime = Math.Min(mtime, Math.Max(0, clamp.ToUnixTimeSeconds()));
         var nameBytes = Encoding.UTF8.GetBytes(name);
         var linkBytes = Encoding.UTF8.GetBytes(linkName);
@@ -99,7 +100,7 @@ public static class RootfsTarWriter
         if ((uint)st.Gid > MaxOctal7) pax.Add(("gid", Encoding.ASCII.GetBytes(((uint)st.Gid).ToString())));
         if (size > MaxOctal11) pax.Add(("size", Encoding.ASCII.GetBytes(size.ToString())));
         if (s.Options.Xattrs)
-            foreach (var (key, value) in LayerFs.LGetXattrs(path))
+            foreach (var (key, value) in FileStatus.Xattrs(path, bestEffort: true))
                 if (!key.StartsWith("trusted.overlay.", StringComparison.Ordinal)) pax.Add(("SCHILY.xattr." + key, value));
         if (pax.Count > 0)
         {

@@ -22,7 +22,7 @@ public static unsafe class TreeCopy
                 case FileStatus.S_IFLNK: File.CreateSymbolicLink(to, entry.LinkTarget!); break;
                 case FileStatus.S_IFDIR: Directory.CreateDirectory(to); Contents(from, to); break;
                 case FileStatus.S_IFREG: File.Copy(from, to); break;
-                case FileStatus.S_IFCHR or FileStatus.S_IFBLK or 0x1000 /* S_IFIFO */: Mknod(to, info); break;
+                case FileStatus.S_IFCHR or FileStatus.S_IFBLK or FileStatus.S_IFIFO: Mknod(to, info); break;
                 default: continue; // sockets belong to a process that is not there
             }
             Lchown(to, info.Uid, info.Gid);

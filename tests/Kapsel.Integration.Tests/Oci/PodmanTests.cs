@@ -16,6 +16,19 @@ public sealed class PodmanTests : IDisposable
     }
 
     [NeedsPodmanFact]
+    public void TmpfsOverAnImageDirectoryKeepsItsContents()
+    {
+        // Podman asks for "tmpcopyup" on --tmpfs by default: the tmpfs over /bin must start with the image's
+        // /bin (else echo is not found), and writes stay in the tmpfs.
+        var r = _podman.RunContainer("--rm", "--tmpfs", "/bin", PodmanHarness.Image, "/bin/sh", "-c",
+            "grep ' /bin ' /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f1; echo still-here");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal("tmpfs\nstill-here\n", r.Stdout);
+        r = _podman.RunContainer("--rm", "--tmpfs", "/bin:notmpcopyup", PodmanHarness.Image, "/bin/sh", "-c", "true");
+        Assert.NotEqual(0, r.ExitCode); // without the copy, /bin is empty
+    }
+
+    [NeedsPodmanFact]
     public void RunPrintsOutputAndPassesExitCodeThrough()
     {
         var r = _podman.RunContainer("--rm", PodmanHarness.Image, "echo", "hi");
