@@ -29,6 +29,7 @@ public static class FeaturesCommand
                     Archs = [.. Seccomp.SeccompFeatures.Archs], KnownFlags = [.. Seccomp.SeccompFeatures.KnownFlags], SupportedFlags = [.. Seccomp.SeccompFeatures.SupportedFlags()],
                 },
                 NetDevices = new EnabledFeature { Enabled = true },
+                Apparmor = new EnabledFeature { Enabled = Runtime.AppArmor.Enabled() },
                 MountExtensions = new MountExtensionFeatures { Idmap = new EnabledFeature { Enabled = true } },
             },
             Annotations = new Dictionary<string, string> { ["org.opencontainers.runtime-spec.features"] = "kapsel-runc " + OciMain.Version },

@@ -152,6 +152,7 @@ internal static class ProcessSetup
     public static void AddExec(SpawnPlan plan, ProcessSpec process, CompiledFilter? filter, string executable, IReadOnlyList<string> env)
     {
         plan.RefuseMagicLinkExecutable(executable);
+        AppArmor.AddExecProfile(plan, process.ApparmorProfile);
         if (process.NoNewPrivileges)
         {
             plan.Prctl("PR_SET_NO_NEW_PRIVS, 1", PR_SET_NO_NEW_PRIVS, 1);

@@ -94,7 +94,8 @@ public sealed partial class SpecValidator
         }
         if (p.OomScoreAdj is { } oom && (oom < -1000 || oom > 1000)) Error(prefix + "oomScoreAdj", $"{oom} is outside -1000..1000");
         if (p.User.Umask is { } umask && umask > 0x1ff) Error(prefix + "user.umask", $"{umask} is not a valid umask (0..0777)");
-        if (!string.IsNullOrEmpty(p.ApparmorProfile)) Warn(prefix + "apparmorProfile", "AppArmor is not available on this host; profile ignored");
+        if (!string.IsNullOrEmpty(p.ApparmorProfile) && !Runtime.AppArmor.Enabled())
+            Warn(prefix + "apparmorProfile", "AppArmor is not enabled on this host; profile ignored");
         if (!string.IsNullOrEmpty(p.SelinuxLabel)) Warn(prefix + "selinuxLabel", "SELinux is not available on this host; label ignored");
         if (p.IoPriority is { } io)
         {
