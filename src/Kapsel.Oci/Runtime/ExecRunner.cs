@@ -96,9 +96,9 @@ public static class ExecRunner
                 plan.Dup(ChildFds.PtySlave, 0).Dup(ChildFds.PtySlave, 1).Dup(ChildFds.PtySlave, 2).Close(ChildFds.PtySlave);
             }
             ProcessSetup.AddLimits(plan, process, warnings);
+            plan.CloseOnExecFrom(3 + preserve); // before seccomp, as in the init's plan
             if (!process.NoNewPrivileges) ProcessSetup.AddSeccomp(plan, seccomp);
             ProcessSetup.AddIdentity(plan, process, warnings);
-            plan.CloseOnExecFrom(3 + preserve);
             ProcessSetup.AddExec(plan, process, seccomp, executable, env);
 
             var child = Spawner.Spawn(plan);

@@ -145,9 +145,11 @@ internal sealed class InitPlanBuilder
             plan.Ioctl("TIOCSCTTY", ChildFds.PtySlave, PlanSteps.TIOCSCTTY, 0);
             plan.Dup(ChildFds.PtySlave, 0).Dup(ChildFds.PtySlave, 1).Dup(ChildFds.PtySlave, 2).Close(ChildFds.PtySlave);
         }
+        // Before seccomp: a profile may not know close_range (runtime-tools' default profile
+        // doesn't), and an unknown syscall answers ENOSYS. Later steps only open O_CLOEXEC fds.
+        plan.CloseOnExecFrom(3 + _in.PreserveFds);
         if (!process.NoNewPrivileges) ProcessSetup.AddSeccomp(plan, _in.Seccomp);
         ProcessSetup.AddIdentity(plan, process, _in.Warnings);
-        plan.CloseOnExecFrom(3 + _in.PreserveFds);
 
         // Tell `create` we reached the fifo, then block until `start` opens it for reading.
         plan.Write("ready", ChildFds.Ready, "1"u8).Close(ChildFds.Ready);
