@@ -198,13 +198,10 @@ internal sealed class InitPlanBuilder
     private void SetupRootfs()
     {
         var plan = _plan;
-        var propagation = _linux.RootfsPropagation switch
-        {
-            "shared" => MS_SHARED, "rshared" => MS_SHARED | MS_REC, "private" => MS_PRIVATE, "rprivate" => MS_PRIVATE | MS_REC,
-            "slave" => MS_SLAVE, "unbindable" => MS_UNBINDABLE, "runbindable" => MS_UNBINDABLE | MS_REC,
-            _ => MS_SLAVE | MS_REC, // runc's default: host mount events reach the container, never the reverse
-        };
-        plan.Mount(null, "/", null, propagation);
+        // Every copied mount becomes a slave of the host's: host mount events reach the container,
+        // never the reverse. Nothing may stay shared here (pivot_root refuses a shared parent) or
+        // unbindable (the rootfs bind below); linux.rootfsPropagation applies to the new root later.
+        plan.Mount(null, "/", null, MS_SLAVE | MS_REC);
         plan.Mount(_root, _root, null, MS_BIND | MS_REC);
 
         var devIsBind = false;
@@ -458,7 +455,16 @@ internal sealed class InitPlanBuilder
             _plan.Umount(".", MNT_DETACH);
         }
         _plan.Chdir("/");
+        if (RootfsPropagationFlags() is { } propagation) _plan.Mount(null, "/", null, propagation);
     }
+
+    /// <summary>linux.rootfsPropagation as mount flags for the container's root; null: keep the slave default.</summary>
+    private ulong? RootfsPropagationFlags() => _linux.RootfsPropagation switch
+    {
+        "shared" => MS_SHARED, "rshared" => MS_SHARED | MS_REC, "private" => MS_PRIVATE, "rprivate" => MS_PRIVATE | MS_REC,
+        "slave" => MS_SLAVE, "rslave" => MS_SLAVE | MS_REC, "unbindable" => MS_UNBINDABLE, "runbindable" => MS_UNBINDABLE | MS_REC,
+        _ => null,
+    };
 
     // ---- after pivot_root: container paths --------------------------------------------------------
 
