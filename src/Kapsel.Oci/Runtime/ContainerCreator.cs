@@ -66,7 +66,10 @@ public static class ContainerCreator
             OciCalls.MakeFifo(Path.Combine(dir, StateStore.FifoName), 0x192 /* 0622 */);
             store.SaveConfig(o.Id, configJson);
 
-            var cgroup = Cgroup.Create(cgroupPath, CgroupBinding.Map(spec.Linux.Resources), out var cgWarnings, ctx.CgroupLayout);
+            // Device rules wait until the init is ready: they may deny mknod of the very
+            // linux.devices the init creates (runc, too, applies them only then).
+            var resources = CgroupBinding.Map(spec.Linux.Resources);
+            var cgroup = Cgroup.Create(cgroupPath, resources with { Devices = null }, out var cgWarnings, ctx.CgroupLayout);
             warnings.AddRange(cgWarnings.Select(w => "linux.resources: " + w));
             revert.Add("cgroup", () => cgroup.Delete(killProcesses: true));
 
@@ -178,6 +181,8 @@ public static class ContainerCreator
                 FileCalls.WriteAll(hookReleaseWrite, "1"u8);
             }
             child.WaitForReady(readyRead);
+            if (resources.Devices is { } deviceRules)
+                warnings.AddRange(cgroup.Apply(new CgroupResources { Devices = deviceRules }).Select(w => "linux.resources: " + w));
             if (hasCreateContainerHooks)
             {
                 File.Delete(Path.Combine(dir, StateStore.CreatingStateName));
