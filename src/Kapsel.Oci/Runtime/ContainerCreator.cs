@@ -48,8 +48,6 @@ public static class ContainerCreator
         var (configJson, spec, loadWarnings) = ctx.LoadConfig(configPath);
         warnings.AddRange(loadWarnings);
         SpecValidator.Validate(spec, bundle, warnings);
-        if (spec.Linux!.Namespaces?.Any(n => n.Type == "mount") != true)
-            throw new OciException("config.json: linux.namespaces: a mount namespace is required (add {\"type\": \"mount\"})");
         var process = spec.Process!;
         if (process.Terminal && o.ConsoleSocket is null)
             throw new OciException("config.json: process.terminal is true, but no --console-socket was given to receive the terminal");
@@ -126,7 +124,14 @@ public static class ContainerCreator
                 JoinFds = joins, JoinPidFd = joinPid, Seccomp = seccomp, CgroupDirectories = cgroupDirs, CgroupLayout = ctx.CgroupLayout,
                 Warnings = warnings, ParentFds = fds,
             };
-            using var plan = new InitPlanBuilder(input).Build();
+            var builder = new InitPlanBuilder(input);
+            using var plan = builder.Build();
+            var mountIdBefore = builder.InheritsMountNamespace ? RuntimeNamespaceRootfs.TopMountId(rootfs.Root) : null;
+            if (builder.InheritsMountNamespace)
+                revert.Add("rootfs mounts", () =>
+                {
+                    if (RuntimeNamespaceRootfs.TopMountId(rootfs.Root) is { } id && id != mountIdBefore) RuntimeNamespaceRootfs.Detach(rootfs.Root, id);
+                });
             var child = Spawner.Spawn(plan);
             revert.Add("container process", () =>
             {
@@ -190,6 +195,7 @@ public static class ContainerCreator
             }
 
             state.PidStartTime = ProcessInfo.Read(child.Pid)?.StartTime ?? throw new OciException("the container process vanished during create");
+            if (builder.InheritsMountNamespace) state.RootfsBindMountId = RuntimeNamespaceRootfs.TopMountId(rootfs.Root);
             store.Save(state);
             if (o.PidFile is not null) WritePidFile(o.PidFile, child.Pid);
             revert.Commit();

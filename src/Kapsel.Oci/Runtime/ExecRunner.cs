@@ -82,6 +82,8 @@ public static class ExecRunner
             plan.WaitByte("wait for the runtime to join the cgroup", ChildFds.Release);
             for (var i = 0; i < joins.Count; i++)
                 plan.Setns(ChildFds.NamespaceBase + i, InitPlanBuilder.CloneFlagOf(joins[i].Type), $"container {joins[i].Type} namespace");
+            // A container sharing the runtime's mount namespace is chrooted: follow its root.
+            if (!joins.Any(j => j.Type == "mount")) plan.Chroot($"/proc/{pid}/root");
             plan.Chdir(process.Cwd);
             if (console is not null)
             {

@@ -115,6 +115,7 @@ internal sealed class InitPlanBuilder
         }
 
         if (HasNew("mount")) SetupRootfs();
+        else if (InheritsMountNamespace) SetupRootfsInRuntimeNamespace();
         if (!string.IsNullOrEmpty(_spec.Hostname)) plan.SetHostname(_spec.Hostname);
         if (!string.IsNullOrEmpty(_spec.Domainname)) plan.SetDomainname(_spec.Domainname);
 
@@ -130,6 +131,11 @@ internal sealed class InitPlanBuilder
         if (HasNew("mount"))
         {
             EnterRootfs();
+            AfterPivot();
+        }
+        else if (InheritsMountNamespace)
+        {
+            _plan.Chdir(_root).Chroot(".").Chdir("/");
             AfterPivot();
         }
 
@@ -195,6 +201,21 @@ internal sealed class InitPlanBuilder
 
     // ---- rootfs and mounts (before pivot_root; paths are host paths under _root) ----------------
 
+    /// <summary>
+    /// No mount namespace in linux.namespaces: the container shares the runtime's (spec: a namespace
+    /// not listed is inherited). Its mounts then live in that namespace, on a private bind of the
+    /// rootfs onto itself (nothing propagates to or from other mounts), which `delete` detaches;
+    /// the process is chrooted, as pivot_root would move the shared namespace's root.
+    /// </summary>
+    public bool InheritsMountNamespace => !Has("mount");
+
+    private void SetupRootfsInRuntimeNamespace()
+    {
+        _plan.Mount(_root, _root, null, MS_BIND | MS_REC);
+        _plan.Mount(null, _root, null, MS_PRIVATE);
+        AddMountsAndDevices();
+    }
+
     private void SetupRootfs()
     {
         var plan = _plan;
@@ -203,7 +224,11 @@ internal sealed class InitPlanBuilder
         // unbindable (the rootfs bind below); linux.rootfsPropagation applies to the new root later.
         plan.Mount(null, "/", null, MS_SLAVE | MS_REC);
         plan.Mount(_root, _root, null, MS_BIND | MS_REC);
+        AddMountsAndDevices();
+    }
 
+    private void AddMountsAndDevices()
+    {
         var devIsBind = false;
         foreach (var m in _spec.Mounts ?? [])
         {
