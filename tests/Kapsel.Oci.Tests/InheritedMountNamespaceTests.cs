@@ -32,6 +32,20 @@ public sealed class InheritedMountNamespaceTests
     }
 
     [Fact]
+    public void NoNamespacesAtAllInheritsEveryOne()
+    {
+        using var b = new BusyboxBundle(s =>
+        {
+            s.Linux!.Namespaces = null;
+            s.Hostname = null;
+            s.Process!.Args = ["true"];
+        });
+        var (code, _, err) = b.Oci("run", "--bundle", b.Dir, "im3");
+        Assert.True(code == 0, err);
+        Assert.Equal(0, MountsUnder(b.Rootfs));
+    }
+
+    [Fact]
     public void FailedCreateLeavesNoMounts()
     {
         using var b = new BusyboxBundle(s =>

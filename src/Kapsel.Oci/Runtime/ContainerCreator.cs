@@ -107,7 +107,7 @@ public static class ContainerCreator
             var stateDirFd = Track(FileCalls.Open(dir, FileCalls.O_PATH | FileCalls.O_DIRECTORY));
             var joins = new Dictionary<string, int>();
             var joinPid = -1;
-            foreach (var ns in spec.Linux.Namespaces!.Where(n => !string.IsNullOrEmpty(n.Path)))
+            foreach (var ns in (spec.Linux.Namespaces ?? []).Where(n => !string.IsNullOrEmpty(n.Path)))
             {
                 var fd = Track(FileCalls.Open(ns.Path!, FileCalls.O_RDONLY));
                 if (ns.Type == "pid") joinPid = fd; else joins[ns.Type] = fd;
@@ -165,7 +165,7 @@ public static class ContainerCreator
                 Created = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffK"),
                 Annotations = spec.Annotations, CgroupPaths = new Dictionary<string, string>(cgroupDirs), SystemdCgroup = ctx.SystemdCgroup,
                 Owner = "root", SystemdUnit = systemdUnit, NetDevices = netDevices,
-                JoinedNetns = spec.Linux.Namespaces!.FirstOrDefault(n => n.Type == "network")?.Path is { Length: > 0 } netns ? netns : null,
+                JoinedNetns = spec.Linux.Namespaces?.FirstOrDefault(n => n.Type == "network")?.Path is { Length: > 0 } netns ? netns : null,
                 HasHooks = hooks is not null && (hooks.StartContainer is { Count: > 0 } || hooks.Poststart is { Count: > 0 } || hooks.Poststop is { Count: > 0 }),
             };
             if (plan.ErrorRedirectStep is var first and >= 0)
