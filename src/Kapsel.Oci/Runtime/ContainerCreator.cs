@@ -48,8 +48,6 @@ public static class ContainerCreator
         var (configJson, spec, loadWarnings) = ctx.LoadConfig(configPath);
         warnings.AddRange(loadWarnings);
         SpecValidator.Validate(spec, bundle, warnings);
-        if (spec.Linux!.Namespaces?.Any(n => n.Type == "mount") != true)
-            throw new OciException("config.json: linux.namespaces: a mount namespace is required (add {\"type\": \"mount\"})");
         var process = spec.Process!;
         if (process.Terminal && o.ConsoleSocket is null)
             throw new OciException("config.json: process.terminal is true, but no --console-socket was given to receive the terminal");
@@ -66,7 +64,10 @@ public static class ContainerCreator
             OciCalls.MakeFifo(Path.Combine(dir, StateStore.FifoName), 0x192 /* 0622 */);
             store.SaveConfig(o.Id, configJson);
 
-            var cgroup = Cgroup.Create(cgroupPath, CgroupBinding.Map(spec.Linux.Resources), out var cgWarnings, ctx.CgroupLayout);
+            // Device rules wait until the init is ready: they may deny mknod of the very
+            // linux.devices the init creates (runc, too, applies them only then).
+            var resources = CgroupBinding.Map(spec.Linux.Resources);
+            var cgroup = Cgroup.Create(cgroupPath, resources with { Devices = null }, out var cgWarnings, ctx.CgroupLayout);
             warnings.AddRange(cgWarnings.Select(w => "linux.resources: " + w));
             revert.Add("cgroup", () => cgroup.Delete(killProcesses: true));
 
@@ -106,7 +107,7 @@ public static class ContainerCreator
             var stateDirFd = Track(FileCalls.Open(dir, FileCalls.O_PATH | FileCalls.O_DIRECTORY));
             var joins = new Dictionary<string, int>();
             var joinPid = -1;
-            foreach (var ns in spec.Linux.Namespaces!.Where(n => !string.IsNullOrEmpty(n.Path)))
+            foreach (var ns in (spec.Linux.Namespaces ?? []).Where(n => !string.IsNullOrEmpty(n.Path)))
             {
                 var fd = Track(FileCalls.Open(ns.Path!, FileCalls.O_RDONLY));
                 if (ns.Type == "pid") joinPid = fd; else joins[ns.Type] = fd;
@@ -125,7 +126,14 @@ public static class ContainerCreator
                 JoinFds = joins, JoinPidFd = joinPid, Seccomp = seccomp, SeccompHandover = handover, CgroupDirectories = cgroupDirs, CgroupLayout = ctx.CgroupLayout,
                 Warnings = warnings, ParentFds = fds,
             };
-            using var plan = new InitPlanBuilder(input).Build();
+            var builder = new InitPlanBuilder(input);
+            using var plan = builder.Build();
+            var mountIdBefore = builder.InheritsMountNamespace ? RuntimeNamespaceRootfs.TopMountId(rootfs.Root) : null;
+            if (builder.InheritsMountNamespace)
+                revert.Add("rootfs mounts", () =>
+                {
+                    if (RuntimeNamespaceRootfs.TopMountId(rootfs.Root) is { } id && id != mountIdBefore) RuntimeNamespaceRootfs.Detach(rootfs.Root, id);
+                });
             var child = Spawner.Spawn(plan);
             revert.Add("container process", () =>
             {
@@ -160,7 +168,7 @@ public static class ContainerCreator
                 Created = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffK"),
                 Annotations = spec.Annotations, CgroupPaths = new Dictionary<string, string>(cgroupDirs), SystemdCgroup = ctx.SystemdCgroup,
                 Owner = "root", SystemdUnit = systemdUnit, NetDevices = netDevices,
-                JoinedNetns = spec.Linux.Namespaces!.FirstOrDefault(n => n.Type == "network")?.Path is { Length: > 0 } netns ? netns : null,
+                JoinedNetns = spec.Linux.Namespaces?.FirstOrDefault(n => n.Type == "network")?.Path is { Length: > 0 } netns ? netns : null,
                 HasHooks = hooks is not null && (hooks.StartContainer is { Count: > 0 } || hooks.Poststart is { Count: > 0 } || hooks.Poststop is { Count: > 0 }),
             };
             if (plan.ErrorRedirectStep is var first and >= 0)
@@ -186,6 +194,8 @@ public static class ContainerCreator
                 handover.Dispose();
             }
             child.WaitForReady(readyRead);
+            if (resources.Devices is { } deviceRules)
+                warnings.AddRange(cgroup.Apply(new CgroupResources { Devices = deviceRules }).Select(w => "linux.resources: " + w));
             if (hasCreateContainerHooks)
             {
                 File.Delete(Path.Combine(dir, StateStore.CreatingStateName));
@@ -193,6 +203,7 @@ public static class ContainerCreator
             }
 
             state.PidStartTime = ProcessInfo.Read(child.Pid)?.StartTime ?? throw new OciException("the container process vanished during create");
+            if (builder.InheritsMountNamespace) state.RootfsBindMountId = RuntimeNamespaceRootfs.TopMountId(rootfs.Root);
             store.Save(state);
             if (o.PidFile is not null) WritePidFile(o.PidFile, child.Pid);
             revert.Commit();

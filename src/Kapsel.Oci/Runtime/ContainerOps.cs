@@ -177,6 +177,7 @@ public static class ContainerOps
             // The default parent (/kapsel-runc) stays, empty, like Docker's /docker: removing it with the last
             // container raced with concurrent creates below it, and cost a mkdir+rmdir per hierarchy per container.
         }
+        if (state.RootfsBindMountId is { } bindId) RuntimeNamespaceRootfs.Detach(state.Rootfs, bindId);
         var spec = state.HasHooks == false ? null : store.LoadConfig(id);
         var warnings = new List<string>();
         HookRunner.Run(spec?.Hooks?.Poststop, "poststop", ContainerCreator.StateDocument(state, "stopped"), warnings);

@@ -84,6 +84,8 @@ public static class ExecRunner
             plan.WaitByte("wait for the runtime to join the cgroup", ChildFds.Release);
             for (var i = 0; i < joins.Count; i++)
                 plan.Setns(ChildFds.NamespaceBase + i, InitPlanBuilder.CloneFlagOf(joins[i].Type), $"container {joins[i].Type} namespace");
+            // A container sharing the runtime's mount namespace is chrooted: follow its root.
+            if (!joins.Any(j => j.Type == "mount")) plan.Chroot($"/proc/{pid}/root");
             plan.Chdir(process.Cwd);
             if (console is not null)
             {
@@ -98,9 +100,9 @@ public static class ExecRunner
                 plan.Dup(ChildFds.PtySlave, 0).Dup(ChildFds.PtySlave, 1).Dup(ChildFds.PtySlave, 2).Close(ChildFds.PtySlave);
             }
             ProcessSetup.AddLimits(plan, process, warnings);
+            plan.CloseOnExecFrom(3 + preserve); // before seccomp, as in the init's plan
             if (!process.NoNewPrivileges) ProcessSetup.AddSeccomp(plan, seccomp);
             ProcessSetup.AddIdentity(plan, process, warnings);
-            plan.CloseOnExecFrom(3 + preserve);
             var lateSeccomp = ProcessSetup.AddEarlySeccompForListener(plan, process, seccomp);
             ProcessSetup.AddExec(plan, process, lateSeccomp, executable, env);
 

@@ -116,6 +116,7 @@ internal sealed class InitPlanBuilder
         }
 
         if (HasNew("mount")) SetupRootfs();
+        else if (InheritsMountNamespace) SetupRootfsInRuntimeNamespace();
         if (!string.IsNullOrEmpty(_spec.Hostname)) plan.SetHostname(_spec.Hostname);
         if (!string.IsNullOrEmpty(_spec.Domainname)) plan.SetDomainname(_spec.Domainname);
 
@@ -133,6 +134,11 @@ internal sealed class InitPlanBuilder
             EnterRootfs();
             AfterPivot();
         }
+        else if (InheritsMountNamespace)
+        {
+            _plan.Chdir(_root).Chroot(".").Chdir("/");
+            AfterPivot();
+        }
 
         var process = _spec.Process!;
         if (!_in.NoNewKeyring) plan.JoinNewSessionKeyring();
@@ -146,9 +152,11 @@ internal sealed class InitPlanBuilder
             plan.Ioctl("TIOCSCTTY", ChildFds.PtySlave, PlanSteps.TIOCSCTTY, 0);
             plan.Dup(ChildFds.PtySlave, 0).Dup(ChildFds.PtySlave, 1).Dup(ChildFds.PtySlave, 2).Close(ChildFds.PtySlave);
         }
+        // Before seccomp: a profile may not know close_range (runtime-tools' default profile
+        // doesn't), and an unknown syscall answers ENOSYS. Later steps only open O_CLOEXEC fds.
+        plan.CloseOnExecFrom(3 + _in.PreserveFds);
         if (!process.NoNewPrivileges) ProcessSetup.AddSeccomp(plan, _in.Seccomp);
         ProcessSetup.AddIdentity(plan, process, _in.Warnings);
-        plan.CloseOnExecFrom(3 + _in.PreserveFds);
         var lateSeccomp = ProcessSetup.AddEarlySeccompForListener(plan, process, _in.Seccomp);
 
         // Tell `create` we reached the fifo, then block until `start` opens it for reading.
@@ -195,18 +203,34 @@ internal sealed class InitPlanBuilder
 
     // ---- rootfs and mounts (before pivot_root; paths are host paths under _root) ----------------
 
+    /// <summary>
+    /// No mount namespace in linux.namespaces: the container shares the runtime's (spec: a namespace
+    /// not listed is inherited). Its mounts then live in that namespace, on a private bind of the
+    /// rootfs onto itself (nothing propagates to or from other mounts), which `delete` detaches;
+    /// the process is chrooted, as pivot_root would move the shared namespace's root.
+    /// </summary>
+    public bool InheritsMountNamespace => !Has("mount");
+
+    private void SetupRootfsInRuntimeNamespace()
+    {
+        _plan.Mount(_root, _root, null, MS_BIND | MS_REC);
+        _plan.Mount(null, _root, null, MS_PRIVATE);
+        AddMountsAndDevices();
+    }
+
     private void SetupRootfs()
     {
         var plan = _plan;
-        var propagation = _linux.RootfsPropagation switch
-        {
-            "shared" => MS_SHARED, "rshared" => MS_SHARED | MS_REC, "private" => MS_PRIVATE, "rprivate" => MS_PRIVATE | MS_REC,
-            "slave" => MS_SLAVE, "unbindable" => MS_UNBINDABLE, "runbindable" => MS_UNBINDABLE | MS_REC,
-            _ => MS_SLAVE | MS_REC, // runc's default: host mount events reach the container, never the reverse
-        };
-        plan.Mount(null, "/", null, propagation);
+        // Every copied mount becomes a slave of the host's: host mount events reach the container,
+        // never the reverse. Nothing may stay shared here (pivot_root refuses a shared parent) or
+        // unbindable (the rootfs bind below); linux.rootfsPropagation applies to the new root later.
+        plan.Mount(null, "/", null, MS_SLAVE | MS_REC);
         plan.Mount(_root, _root, null, MS_BIND | MS_REC);
+        AddMountsAndDevices();
+    }
 
+    private void AddMountsAndDevices()
+    {
         var devIsBind = false;
         foreach (var m in _spec.Mounts ?? [])
         {
@@ -486,7 +510,16 @@ internal sealed class InitPlanBuilder
             _plan.Umount(".", MNT_DETACH);
         }
         _plan.Chdir("/");
+        if (RootfsPropagationFlags() is { } propagation) _plan.Mount(null, "/", null, propagation);
     }
+
+    /// <summary>linux.rootfsPropagation as mount flags for the container's root; null: keep the slave default.</summary>
+    private ulong? RootfsPropagationFlags() => _linux.RootfsPropagation switch
+    {
+        "shared" => MS_SHARED, "rshared" => MS_SHARED | MS_REC, "private" => MS_PRIVATE, "rprivate" => MS_PRIVATE | MS_REC,
+        "slave" => MS_SLAVE, "rslave" => MS_SLAVE | MS_REC, "unbindable" => MS_UNBINDABLE, "runbindable" => MS_UNBINDABLE | MS_REC,
+        _ => null,
+    };
 
     // ---- after pivot_root: container paths --------------------------------------------------------
 

@@ -33,4 +33,6 @@ public sealed class PersistedState
     [JsonPropertyName("netDevices")] public Dictionary<string, string>? NetDevices { get; set; }
     /// <summary>The joined network namespace's path, if any: it outlives the init, so delete can still reach it.</summary>
     [JsonPropertyName("joinedNetns")] public string? JoinedNetns { get; set; }
+    /// <summary>No mount namespace of its own: the mount ID of the rootfs bind holding its mounts in the runtime's, detached at delete.</summary>
+    [JsonPropertyName("rootfsBindMountId")] public int? RootfsBindMountId { get; set; }
 }
