@@ -1,5 +1,7 @@
 using System.Collections;
 using System.Text;
+using Kapsel.Linux.Cgroups;
+using Kapsel.Linux.DBus;
 using Kapsel.Linux.Interop;
 using Kapsel.Linux.Spawn;
 
@@ -10,11 +12,14 @@ namespace Kapsel.Engine.Monitor;
 /// `kapsel --root R --run-root RR __monitor ID`, through the one spawn path, in a session of its
 /// own with /dev/null as stdin and its diagnostics in INSTANCE/monitor.log; then waits for its
 /// report on a pipe (fd 3 in the monitor), so the caller learns whether the start worked.
+/// The monitor also leaves the cgroup of the kapsel that started it (see <see cref="MoveToOwnCgroup"/>).
 /// </summary>
 public static class MonitorProcess
 {
     public const string CommandName = "__monitor";
     public const int ReadyFd = 3;
+    /// <summary>Where monitors live on hosts without systemd (one cgroup for all, like the /kapsel parent it sits in).</summary>
+    public const string SharedCgroup = "/kapsel/monitors";
 
     /// <summary>Returns the monitor's pid once the instance runs; throws with the monitor's own message if it did not start.</summary>
     public static int Start(KapselPaths paths, string instanceId)
@@ -35,6 +40,7 @@ public static class MonitorProcess
             monitor = Spawner.Spawn(plan);
         }
         finally { FileCalls.Close(readyWrite); }
+        MoveToOwnCgroup(monitor.Pid, instanceId, Path.Combine(paths.InstanceDir(instanceId), "monitor.log"));
 
         using (monitor)
         {
@@ -53,6 +59,33 @@ public static class MonitorProcess
             var logFile = Path.Combine(paths.InstanceDir(instanceId), "monitor.log");
             var last = File.Exists(logFile) ? File.ReadLines(logFile).LastOrDefault(l => l.StartsWith("kapsel:", StringComparison.Ordinal)) : null;
             throw new KapselException($"the instance monitor exited ({status}) before the instance started{(last is null ? "" : ": " + last["kapsel: ".Length..])}");
+        }
+    }
+
+    /// <summary>
+    /// A monitor must outlive the kapsel command that started it and whatever cgroup that command ran
+    /// in — a login session's scope, a CI job, a service unit that is stopped with its control group.
+    /// On a systemd host it gets a transient scope of its own (kapsel-monitor-ID.scope in
+    /// system.slice, gone when it exits), as Podman does for conmon; elsewhere it joins
+    /// <see cref="SharedCgroup"/>. The instance itself already has its own cgroup. Best effort: a
+    /// failure is noted in monitor.log, the instance runs anyway.
+    /// </summary>
+    private static void MoveToOwnCgroup(int pid, string instanceId, string logFile)
+    {
+        try
+        {
+            if (SystemdManager.IsRunning)
+            {
+                using var bus = DBusConnection.Open();
+                SystemdManager.StartTransientScope(bus, $"kapsel-monitor-{instanceId[..12]}.scope", "system.slice", [pid],
+                    $"kapsel monitor of instance {instanceId[..12]}");
+            }
+            else Cgroup.Create(SharedCgroup).AddProcess(pid);
+        }
+        catch (Exception e) when (e is DBusException or CgroupException or Linux.SyscallException or IOException)
+        {
+            try { File.AppendAllText(logFile, $"kapsel: warning: the monitor stays in its starter's cgroup: {e.Message}\n"); }
+            catch (IOException) { }
         }
     }
 

@@ -77,6 +77,18 @@ public sealed class AppLifecycleTests : IDisposable
     }
 
     [Fact]
+    public void MonitorLeavesTheCgroupOfTheKapselThatStartedIt()
+    {
+        Ok("run", "-d", "--name", "watched", "busybox", "sleep", "600");
+        var pid = Inspect("watched").GetProperty("pid").GetInt32();
+        var monitor = int.Parse(File.ReadAllText($"/proc/{pid}/stat").Split(' ')[3]); // the monitor is the init's parent
+        var cgroups = File.ReadAllText($"/proc/{monitor}/cgroup");
+        if (Directory.Exists("/run/systemd/system")) Assert.Contains("/system.slice/kapsel-monitor-", cgroups);
+        else Assert.Contains(":/kapsel/monitors\n", cgroups);
+        Ok("rm", "-f", "watched");
+    }
+
+    [Fact]
     public void FollowingLogsEndsWhenTheInstanceStops()
     {
         Ok("run", "-d", "--name", "counter", "busybox", "sh", "-c", "for i in 1 2 3; do echo line$i; sleep 0.2; done");
