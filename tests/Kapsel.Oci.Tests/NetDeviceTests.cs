@@ -108,6 +108,24 @@ public sealed class NetDeviceTests
     }
 
     [Fact]
+    public void NameTakenInsideIsRefusedAndTheDeviceStaysOnTheHost()
+    {
+        using var link = new HostLink();
+        using var netns = NamedNetworkNamespace.Create("kapsel-nd-" + Guid.NewGuid().ToString("N")[..6]);
+        using (var inside = RtNetlink.OpenInNamespace(netns.Path)) inside.CreateVeth("eth7", "eth7p");
+        using var b = new BusyboxBundle(s =>
+        {
+            s.Linux!.Namespaces!.Single(n => n.Type == "network").Path = netns.Path;
+            s.Linux.NetDevices = new() { [link.Name] = new NetDeviceSpec { Name = "eth7" } };
+        });
+        var (code, _, err) = b.Oci("create", "--bundle", b.Dir, "nd6");
+        Assert.NotEqual(0, code);
+        Assert.Contains("already has a device named \"eth7\"", err);
+        Assert.True(OnHost(link.Name), "the device was stranded in the container's namespace");
+        Assert.False(Directory.Exists(Path.Combine(b.Root, "nd6")));
+    }
+
+    [Fact]
     public void MissingDeviceIsRefusedAndNothingIsLeft()
     {
         using var link = new HostLink();

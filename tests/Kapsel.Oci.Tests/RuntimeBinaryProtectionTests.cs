@@ -24,6 +24,21 @@ public sealed class RuntimeBinaryProtectionTests
     }
 
     [Fact]
+    public void WorkingDirectoryThroughALeakedFdIsRefused()
+    {
+        // CVE-2024-21626: fd 1000 is the runtime's O_PATH fd of its state directory in the init.
+        using var b = new BusyboxBundle(s =>
+        {
+            s.Process!.Args = ["sh", "-c", "ls .. > /tmp/out"];
+            s.Process.Cwd = "/proc/self/fd/1000";
+        });
+        var (code, _, err) = b.Oci("run", "--bundle", b.Dir, "cwd1");
+        Assert.NotEqual(0, code);
+        Assert.Contains("magic link", err);
+        Assert.False(File.Exists(Path.Combine(b.Rootfs, "tmp/out")));
+    }
+
+    [Fact]
     public void ExecOfProcSelfExeIsRefused()
     {
         using var b = new BusyboxBundle();

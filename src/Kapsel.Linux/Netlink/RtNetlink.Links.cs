@@ -112,8 +112,9 @@ public sealed partial class RtNetlink
     }
 
     /// <summary>
-    /// Moves a link into another network namespace under a new name, in one request: the name is
-    /// given in the target namespace, so a name taken on either side never conflicts mid-way.
+    /// Moves a link into another network namespace and renames it there, in one request. The kernel
+    /// moves first and renames after: if the name is taken in the target, the request fails with
+    /// the link already moved under its old name (callers check the name is free first).
     /// </summary>
     public void MoveToNamespace(LinkSelector link, NetworkNamespaceRef target, string newName)
     {

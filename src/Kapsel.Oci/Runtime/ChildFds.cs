@@ -21,5 +21,6 @@ internal static class ChildFds
     public const int SeccompSync = 1011;  // child → runtime: "seccomp listener fd ready to be taken"
     public const int SeccompRelease = 1012; // runtime → child: "taken (and handed to the agent), continue"
     public const int SeccompListener = 1014; // the listener fd seccomp returned (1013 is the plan's scratch fd)
+    public const int AppArmorExec = 1015; // this task's attr/apparmor/exec, opened while /proc is the host's
     public const int NamespaceBase = 1020; // + index for setns into joined namespaces
 }

@@ -56,6 +56,7 @@ public static class ContainerCreator
 
         var store = ctx.Store;
         using var revert = new Revert();
+        var netnsFd = -1; // held while linux.netDevices may still have to be moved back
         var fds = new List<int>();
         try
         {
@@ -161,7 +162,7 @@ public static class ContainerCreator
             // Before the init goes on: its sysctls and hooks may already refer to these devices.
             Dictionary<string, string>? netDevices = null;
             if (spec.Linux.NetDevices is { Count: > 0 } wanted)
-                NetDevices.MoveIn(netDevices = NetDevices.Names(wanted), NetDevices.NamespacePath(spec, child.Pid), revert);
+                netnsFd = NetDevices.MoveIn(netDevices = NetDevices.Names(wanted), NetDevices.NamespacePath(spec, child.Pid), revert);
             var state = new PersistedState
             {
                 Id = o.Id, Bundle = bundle, Rootfs = rootfs.Root, Pid = child.Pid,
@@ -207,6 +208,7 @@ public static class ContainerCreator
             store.Save(state);
             if (o.PidFile is not null) WritePidFile(o.PidFile, child.Pid);
             revert.Commit();
+            if (netnsFd >= 0) FileCalls.Close(netnsFd);
             return child;
         }
         catch (SpawnException e)

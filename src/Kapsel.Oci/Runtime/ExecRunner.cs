@@ -82,11 +82,13 @@ public static class ExecRunner
             if (console is not null) plan.Dup((int)console.Handle, ChildFds.ConsoleSocket);
             for (var i = 0; i < joins.Count; i++) plan.Dup(joins[i].Fd, ChildFds.NamespaceBase + i);
             plan.WaitByte("wait for the runtime to join the cgroup", ChildFds.Release);
+            AppArmor.OpenExecAttribute(plan, process.ApparmorProfile); // before the container's /proc is in view
             for (var i = 0; i < joins.Count; i++)
                 plan.Setns(ChildFds.NamespaceBase + i, InitPlanBuilder.CloneFlagOf(joins[i].Type), $"container {joins[i].Type} namespace");
-            // A container sharing the runtime's mount namespace is chrooted: follow its root.
-            if (!joins.Any(j => j.Type == "mount")) plan.Chroot($"/proc/{pid}/root");
-            plan.Chdir(process.Cwd);
+            // A container without a mount namespace of its own is chrooted: follow its root, whichever
+            // mount namespace this exec came from.
+            if (state.RootfsBindMountId is not null) plan.Chroot($"/proc/{pid}/root");
+            plan.ChdirInContainer(process.Cwd);
             if (console is not null)
             {
                 plan.OpenTo("/dev/ptmx", FileCalls.O_RDWR | FileCalls.O_NOCTTY | FileCalls.O_CLOEXEC, 0, ChildFds.PtyMaster);
@@ -101,6 +103,7 @@ public static class ExecRunner
             }
             ProcessSetup.AddLimits(plan, process, warnings);
             plan.CloseOnExecFrom(3 + preserve); // before seccomp, as in the init's plan
+            plan.RefuseMagicLinkExecutable(executable);
             if (!process.NoNewPrivileges) ProcessSetup.AddSeccomp(plan, seccomp);
             ProcessSetup.AddIdentity(plan, process, warnings);
             var lateSeccomp = ProcessSetup.AddEarlySeccompForListener(plan, process, seccomp);

@@ -129,6 +129,8 @@ internal sealed class InitPlanBuilder
         // runtime's view of the file system.
         AddHooks(_spec.Hooks?.CreateContainer, "createContainer", StateStore.CreatingStateName);
 
+        // While /proc is still the host's: the attribute file of this very task, written at the end.
+        AppArmor.OpenExecAttribute(plan, _spec.Process?.ApparmorProfile);
         if (HasNew("mount"))
         {
             EnterRootfs();
@@ -145,7 +147,7 @@ internal sealed class InitPlanBuilder
         if (_linux.Personality is { } pers) plan.Personality(pers.Domain == "LINUX32" ? 0x0008UL : 0UL);
         if (_linux.MemoryPolicy is { } mp) AddMemoryPolicy(mp);
         ProcessSetup.AddLimits(plan, process, _in.Warnings);
-        plan.Chdir(process.Cwd);
+        plan.ChdirInContainer(process.Cwd);
         if (process.Terminal && _in.ConsoleSocketFd >= 0)
         {
             plan.Setsid();
@@ -155,6 +157,8 @@ internal sealed class InitPlanBuilder
         // Before seccomp: a profile may not know close_range (runtime-tools' default profile
         // doesn't), and an unknown syscall answers ENOSYS. Later steps only open O_CLOEXEC fds.
         plan.CloseOnExecFrom(3 + _in.PreserveFds);
+        // Before any seccomp filter, which might not allow openat2.
+        plan.RefuseMagicLinkExecutable(_in.Executable);
         if (!process.NoNewPrivileges) ProcessSetup.AddSeccomp(plan, _in.Seccomp);
         ProcessSetup.AddIdentity(plan, process, _in.Warnings);
         var lateSeccomp = ProcessSetup.AddEarlySeccompForListener(plan, process, _in.Seccomp);

@@ -25,52 +25,68 @@ internal static class NetDevices
     public static Dictionary<string, string> Names(Dictionary<string, NetDeviceSpec> devices) =>
         devices.ToDictionary(d => d.Key, d => string.IsNullOrEmpty(d.Value?.Name) ? d.Key : d.Value.Name!);
 
-    /// <summary>Moves every device in; each move registers its way back on <paramref name="revert"/>.</summary>
-    public static void MoveIn(Dictionary<string, string> names, string netnsPath, Revert revert)
+    /// <summary>
+    /// Moves every device in; each move registers its way back on <paramref name="revert"/>. Returns
+    /// the namespace fd, which the caller closes after committing: held until then, it keeps the
+    /// namespace alive for those undos even if the init dies first (a dying namespace would delete
+    /// virtual devices and hand physical ones back under their container names).
+    /// </summary>
+    public static int MoveIn(Dictionary<string, string> names, string netnsPath, Revert revert)
     {
-        using var host = RtNetlink.Open();
         var netnsFd = FileCalls.Open(netnsPath, FileCalls.O_RDONLY);
-        try
+        revert.Add("network namespace fd", () => FileCalls.Close(netnsFd)); // runs after the moves back
+        using var host = RtNetlink.Open();
+        using var inside = RtNetlink.OpenInNamespace(netnsFd);
+        foreach (var (hostName, name) in names)
         {
-            using var inside = RtNetlink.OpenInNamespace(netnsFd);
-            foreach (var (hostName, name) in names)
+            var field = $"config.json: linux.netDevices[\"{hostName}\"]";
+            var link = host.FindLink(hostName) ?? throw new OciException($"{field}: no network device of that name on the host");
+            // The kernel moves first and renames after: a taken name would strand the device inside.
+            if (inside.FindLink(name) is not null) throw new OciException($"{field}: the container's network namespace already has a device named \"{name}\"");
+            var addresses = host.ListAddresses(link.Index).Where(IsCarriedOver).Select(a => a.Address).ToList();
+            try { host.MoveToNamespace(link.Index, NetworkNamespaceRef.FromFd(netnsFd), name); }
+            catch (NetlinkException e)
             {
-                var field = $"config.json: linux.netDevices[\"{hostName}\"]";
-                var link = host.FindLink(hostName) ?? throw new OciException($"{field}: no network device of that name on the host");
-                var addresses = host.ListAddresses(link.Index).Where(IsCarriedOver).Select(a => a.Address).ToList();
-                try { host.MoveToNamespace(link.Index, NetworkNamespaceRef.FromFd(netnsFd), name); }
-                catch (NetlinkException e) { throw new OciException($"{field}: cannot move it into the container: {e.Message}", inner: e); }
-                revert.Add($"network device {hostName}", () => MoveOut(netnsPath, hostName, name));
-                try
-                {
-                    foreach (var address in addresses) inside.AddAddress(name, address, skipDuplicateDetection: true);
-                    inside.SetUp(name);
-                }
-                catch (NetlinkException e) { throw new OciException($"{field}: moved, but setting it up inside failed: {e.Message}", inner: e); }
+                if (inside.FindLink(hostName) is not null) MoveOut(netnsFd, hostName, hostName); // moved, then the rename failed
+                throw new OciException($"{field}: cannot move it into the container: {e.Message}", inner: e);
             }
+            revert.Add($"network device {hostName}", () => MoveOut(netnsFd, hostName, name));
+            try
+            {
+                foreach (var address in addresses) inside.AddAddress(name, address, skipDuplicateDetection: true);
+                inside.SetUp(name);
+            }
+            catch (NetlinkException e) { throw new OciException($"{field}: moved, but setting it up inside failed: {e.Message}", inner: e); }
         }
-        finally { FileCalls.Close(netnsFd); }
+        return netnsFd;
     }
 
     /// <summary>Moves the devices back to the host; failures are warnings (delete goes on).</summary>
     public static void MoveAllOut(Dictionary<string, string> names, string netnsPath, Action<string> warn)
     {
-        foreach (var (hostName, name) in names)
+        int netnsFd;
+        try { netnsFd = FileCalls.Open(netnsPath, FileCalls.O_RDONLY); }
+        catch (SyscallException e) { warn($"linux.netDevices: the container's network namespace is gone ({e.Message})"); return; }
+        try
         {
-            try { MoveOut(netnsPath, hostName, name); }
-            catch (Exception e) when (e is NetlinkException or SyscallException)
+            foreach (var (hostName, name) in names)
             {
-                warn($"linux.netDevices[\"{hostName}\"]: could not move \"{name}\" back to the host: {e.Message}");
+                try { MoveOut(netnsFd, hostName, name); }
+                catch (Exception e) when (e is NetlinkException or SyscallException)
+                {
+                    warn($"linux.netDevices[\"{hostName}\"]: could not move \"{name}\" back to the host: {e.Message}");
+                }
             }
         }
+        finally { FileCalls.Close(netnsFd); }
     }
 
-    private static void MoveOut(string netnsPath, string hostName, string name)
+    private static void MoveOut(int netnsFd, string hostName, string name)
     {
         var hostNetns = FileCalls.Open("/proc/self/ns/net", FileCalls.O_RDONLY);
         try
         {
-            using var inside = RtNetlink.OpenInNamespace(netnsPath);
+            using var inside = RtNetlink.OpenInNamespace(netnsFd);
             // Down first, so its addresses and routes never clash with the host's while it moves.
             inside.SetDown(name);
             inside.MoveToNamespace(name, NetworkNamespaceRef.FromFd(hostNetns), hostName);

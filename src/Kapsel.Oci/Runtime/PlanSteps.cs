@@ -52,6 +52,24 @@ internal static unsafe class PlanSteps
             flags: SpawnStepFlags.FailOnlyOnErrno | SpawnStepFlags.RepeatOnEintr, targetFd: Errnos.ELOOP);
     }
 
+    /// <summary>
+    /// CVE-2024-21626: the working directory is entered by fd, opened with RESOLVE_NO_MAGICLINKS in
+    /// the container's view, so a cwd like /proc/self/fd/N can never land the process on a
+    /// directory the runtime still holds open on the host (its state directory, for one).
+    /// </summary>
+    public static SpawnPlan ChdirInContainer(this SpawnPlan plan, string cwd)
+    {
+        var how = new FileCalls.OpenHow
+        {
+            Flags = (ulong)(FileCalls.O_PATH | FileCalls.O_DIRECTORY | FileCalls.O_CLOEXEC), Resolve = FileCalls.RESOLVE_NO_MAGICLINKS,
+        };
+        plan.Syscall($"open working directory \"{cwd}\" (it must not pass through a magic link such as /proc/self/fd/N)", SYS_openat2,
+            FileCalls.AT_FDCWD, plan.Str(cwd), plan.Struct(how), sizeof(FileCalls.OpenHow),
+            flags: SpawnStepFlags.ResultToFd | SpawnStepFlags.RepeatOnEintr, targetFd: SpawnPlan.ScratchFd);
+        plan.Syscall($"fchdir(\"{cwd}\")", SYS_fchdir, SpawnPlan.ScratchFd);
+        return plan.Close(SpawnPlan.ScratchFd);
+    }
+
     /// <summary>ioctl with a pointer to a 32-bit int argument.</summary>
     public static SpawnPlan IoctlInt(this SpawnPlan plan, string what, int fd, ulong request, int value)
     {

@@ -151,8 +151,7 @@ internal static class ProcessSetup
     /// <summary>no_new_privs, (seccomp,) execve: the last steps of every plan.</summary>
     public static void AddExec(SpawnPlan plan, ProcessSpec process, CompiledFilter? filter, string executable, IReadOnlyList<string> env)
     {
-        plan.RefuseMagicLinkExecutable(executable);
-        AppArmor.AddExecProfile(plan, process.ApparmorProfile);
+        AppArmor.WriteExecProfile(plan, process.ApparmorProfile);
         if (process.NoNewPrivileges)
         {
             plan.Prctl("PR_SET_NO_NEW_PRIVS, 1", PR_SET_NO_NEW_PRIVS, 1);

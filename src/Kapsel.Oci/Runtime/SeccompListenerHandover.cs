@@ -78,7 +78,9 @@ internal sealed class SeccompListenerHandover : IDisposable
         plan.Seccomp(filter.Program, filter.Flags, listenerTargetFd: ChildFds.SeccompListener);
         plan.Write("seccomp listener ready", ChildFds.SeccompSync, "1"u8);
         plan.WaitByte("wait for the runtime to hand the seccomp listener to the agent", ChildFds.SeccompRelease);
-        plan.Close(ChildFds.SeccompListener).Close(ChildFds.SeccompSync).Close(ChildFds.SeccompRelease);
+        // Not optional: the listener must never reach the container across execve (it could answer its own calls).
+        plan.Syscall("close(seccomp listener)", Sys.SYS_close, ChildFds.SeccompListener);
+        plan.Close(ChildFds.SeccompSync).Close(ChildFds.SeccompRelease);
     }
 
     public void Dispose()

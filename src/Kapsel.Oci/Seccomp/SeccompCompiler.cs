@@ -114,9 +114,10 @@ public static class SeccompCompiler
             {
                 var name = names[n];
                 if (string.IsNullOrEmpty(name)) throw new SeccompProfileException($"{field}.names[{n}]", "empty syscall name");
-                // runc refuses this: the notify fd is handed over with write(2) after the filter is in place.
-                if (action.IsNotify && name == "write")
-                    throw new SeccompProfileException($"{field}.action", "SCMP_ACT_NOTIFY cannot be used for write");
+                // The process that installs the filter parks the listener (dup3, close) and syncs with the
+                // runtime (write, read) under it, before anyone can answer: a notified call there would hang.
+                if (action.IsNotify && name is "write" or "read" or "close" or "dup3")
+                    throw new SeccompProfileException($"{field}.action", $"SCMP_ACT_NOTIFY cannot be used for {name}");
                 if (!SyscallTables.IsKnown(name))
                 {
                     if (warned.Add(name)) warnings.Add($"unknown syscall \"{name}\" ({field}) ignored");

@@ -243,6 +243,7 @@ public sealed partial class SpecValidator
             var name = string.IsNullOrEmpty(device?.Name) ? hostName : device.Name;
             if (!string.IsNullOrEmpty(device?.Name) && InterfaceNameProblem(name) is { } q) Error(path + ".name", $"\"{name}\" {q}");
             if (!inside.Add(name)) Error(path, $"two devices would be named \"{name}\" in the container");
+            if (name == "lo") Error(path, "\"lo\" is the container's own loopback device");
         }
     }
 
