@@ -94,7 +94,7 @@ public sealed unsafe class MountExtensionTests
     public void TmpfsWithCopyUpStartsWithWhatItCovers()
     {
         using var b = new BusyboxBundle(s => s.Process!.Args = ["sh", "-c",
-            "{ grep ' /etc/app ' /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f1,2; cat /etc/app/conf; stat -c '%u:%g %a' /etc/app/conf;"
+            "{ grep ' /etc/app ' /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f1,2; stat -c '%u:%g %a' /etc/app; cat /etc/app/conf; stat -c '%u:%g %a' /etc/app/conf;"
             + " readlink /etc/app/link; cat /etc/app/sub/deep; echo new > /etc/app/new && echo wrote; } > /tmp/out 2>&1"]);
         AddApplets(b, "stat", "cut", "sed");
         var covered = Path.Combine(b.Rootfs, "etc/app");
@@ -104,10 +104,12 @@ public sealed unsafe class MountExtensionTests
         File.CreateSymbolicLink(Path.Combine(covered, "link"), "conf");
         Chown(Path.Combine(covered, "conf"), 1234, 4321);
         File.SetUnixFileMode(Path.Combine(covered, "conf"), (UnixFileMode)0x1a0); // 0640
+        Chown(covered, 77, 88);
+        File.SetUnixFileMode(covered, (UnixFileMode)0x1e8); // 0750
         b.Spec.Mounts!.Add(new MountSpec { Destination = "/etc/app", Type = "tmpfs", Source = "tmpfs", Options = ["nosuid", "tmpcopyup", "size=1m"] });
         b.Save();
 
-        Assert.Equal(["tmpfs tmpfs", "from-the-image", "1234:4321 640", "conf", "deeper", "wrote"], RunAndRead(b, "tcu1").Split('\n'));
+        Assert.Equal(["tmpfs tmpfs", "77:88 750", "from-the-image", "1234:4321 640", "conf", "deeper", "wrote"], RunAndRead(b, "tcu1").Split('\n'));
         Assert.False(File.Exists(Path.Combine(covered, "new")), "the write went to the image, not the tmpfs");
     }
 

@@ -25,14 +25,24 @@ public static unsafe class TreeCopy
                 case FileStatus.S_IFCHR or FileStatus.S_IFBLK or FileStatus.S_IFIFO: Mknod(to, info); break;
                 default: continue; // sockets belong to a process that is not there
             }
-            Lchown(to, info.Uid, info.Gid);
-            if (info.Type == FileStatus.S_IFLNK) continue;
-            // After the chown, which clears setuid/setgid bits.
-            File.SetUnixFileMode(to, (UnixFileMode)(info.Mode & 0xfff));
-            var mtime = DateTime.UnixEpoch.AddSeconds(info.MtimeSeconds).AddTicks(info.MtimeNanoseconds / 100);
-            if (info.Type == FileStatus.S_IFDIR) Directory.SetLastWriteTimeUtc(to, mtime);
-            else File.SetLastWriteTimeUtc(to, mtime);
+            CopyAttributes(info, to);
         }
+    }
+
+    /// <summary>Owner, mode and modification time of <paramref name="source"/> onto an existing <paramref name="destination"/>.</summary>
+    public static void CopyAttributes(string source, string destination, bool owner = true, bool mode = true) =>
+        CopyAttributes(FileStatus.Lstat(source), destination, owner, mode);
+
+    private static void CopyAttributes(FileStatus.Info info, string to, bool owner = true, bool mode = true)
+    {
+        // lchown for links; chown otherwise, so a destination named through /proc/self/fd/N (a mount's root) is reached.
+        if (owner) Chown(to, info.Uid, info.Gid, follow: info.Type != FileStatus.S_IFLNK);
+        if (info.Type == FileStatus.S_IFLNK) return;
+        // After the chown, which clears setuid/setgid bits.
+        if (mode) File.SetUnixFileMode(to, (UnixFileMode)(info.Mode & 0xfff));
+        var mtime = DateTime.UnixEpoch.AddSeconds(info.MtimeSeconds).AddTicks(info.MtimeNanoseconds / 100);
+        if (info.Type == FileStatus.S_IFDIR) Directory.SetLastWriteTimeUtc(to, mtime);
+        else File.SetLastWriteTimeUtc(to, mtime);
     }
 
     private static void Mknod(string path, FileStatus.Info info)
@@ -43,9 +53,9 @@ public static unsafe class TreeCopy
             SyscallException.Check(Sys.Syscall(Sys.SYS_mknodat, FileCalls.AT_FDCWD, (long)p, info.Mode, dev), $"mknodat(\"{path}\")");
     }
 
-    private static void Lchown(string path, uint uid, uint gid)
+    private static void Chown(string path, uint uid, uint gid, bool follow)
     {
         fixed (byte* p = Utf8.Z(path))
-            SyscallException.Check(Sys.Syscall(Sys.SYS_lchown, (long)p, uid, gid), $"lchown(\"{path}\")");
+            SyscallException.Check(Sys.Syscall(follow ? Sys.SYS_chown : Sys.SYS_lchown, (long)p, uid, gid), $"chown(\"{path}\")");
     }
 }

@@ -120,7 +120,7 @@ public static class ExecRunner
                 if (ContainerOps.CgroupOf(state) is { } cg) cg.AddProcess(child.Pid);
                 ContainerCreator.SetOomScoreAdj(child.Pid, process.OomScoreAdj, warnings);
                 FileCalls.WriteAll(releaseWrite, "1"u8);
-                handover?.HandOver(child, ContainerCreator.StateDocument(state, "running"));
+                handover?.HandOver(child, ContainerCreator.StateDocument(state, LiveStatus.Name(status)));
                 child.WaitForExec();
             }
             catch (SpawnException e)

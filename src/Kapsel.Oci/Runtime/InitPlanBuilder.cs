@@ -328,7 +328,16 @@ internal sealed class InitPlanBuilder
         _in.ParentFds.Add(tmpfs);
         if (_in.Rootfs.IsDirectory(m.Destination) == true && _in.Rootfs.Resolve(m.Destination) is { } covered)
         {
-            try { TreeCopy.Contents(covered, $"/proc/self/fd/{tmpfs}"); }
+            try
+            {
+                var root = $"/proc/self/fd/{tmpfs}";
+                TreeCopy.Contents(covered, root);
+                // The tmpfs's root takes the covered directory's owner and mode unless the options set them:
+                // with a user namespace, a root owned by the runtime's root would show as nobody inside.
+                TreeCopy.CopyAttributes(covered, root,
+                    owner: !options.Data.Any(d => d.StartsWith("uid=", StringComparison.Ordinal) || d.StartsWith("gid=", StringComparison.Ordinal)),
+                    mode: !options.Data.Any(d => d.StartsWith("mode=", StringComparison.Ordinal)));
+            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or Linux.SyscallException)
             {
                 throw new OciException($"{field}: tmpcopyup: {e.Message}", inner: e);
