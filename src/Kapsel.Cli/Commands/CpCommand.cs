@@ -20,7 +20,7 @@ public static class CpCommand
         if (p.Count != 2) throw new UsageException("\"kapsel cp\" needs a SOURCE and a DESTINATION, one of them INSTANCE:PATH");
         var (srcInstance, srcPath) = SplitRef(p[0]);
         var (dstInstance, dstPath) = SplitRef(p[1]);
-        var copy = new InstanceCopy(ctx.Engine);
+        var copy = new InstanceCopy();
         if (srcInstance is not null && dstInstance is null) copy.CopyOut(InstanceArgs.Find(ctx, srcInstance), srcPath, dstPath);
         else if (srcInstance is null && dstInstance is not null) copy.CopyIn(InstanceArgs.Find(ctx, dstInstance), srcPath, dstPath);
         else throw new UsageException("\"kapsel cp\": exactly one of SOURCE and DESTINATION must be INSTANCE:PATH");

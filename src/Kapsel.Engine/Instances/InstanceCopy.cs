@@ -13,7 +13,7 @@ namespace Kapsel.Engine.Instances;
 /// in the instance's own view, volumes included, and can never reach host files. The host's
 /// side reads with GNU tar (copy in) or writes with Kapsel's safe layer unpacker (copy out).
 /// </summary>
-public sealed class InstanceCopy(KapselEngine engine)
+public sealed class InstanceCopy
 {
     private const long SYS_execveat = 322;
     private const int AT_EMPTY_PATH = 0x1000;

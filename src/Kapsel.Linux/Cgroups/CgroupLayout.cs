@@ -1,4 +1,3 @@
-using System.Text;
 
 namespace Kapsel.Linux.Cgroups;
 
@@ -53,7 +52,7 @@ public sealed class CgroupLayout
     {
         var currentPaths = ParseProcCgroup(procSelfCgroup);
         var hierarchies = new List<CgroupHierarchy>();
-        foreach (var mount in ParseMountinfo(mountinfo))
+        foreach (var mount in Fs.MountInfo.Parse(mountinfo))
         {
             CgroupHierarchy hierarchy;
             if (mount.FsType == "cgroup2")
@@ -112,38 +111,4 @@ public sealed class CgroupLayout
         }
         return result;
     }
-
-    internal readonly record struct MountEntry(string Root, string MountPoint, string FsType, string SuperOptions);
-
-    internal static IEnumerable<MountEntry> ParseMountinfo(string text)
-    {
-        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS
-            var fields = line.Split(' ');
-            var separator = Array.IndexOf(fields, "-", 6);
-            if (fields.Length < 7 || separator < 0 || fields.Length < separator + 4) continue;
-            yield return new MountEntry(Unescape(fields[3]), Unescape(fields[4]), fields[separator + 1], fields[separator + 3]);
-        }
-    }
-
-    /// <summary>mountinfo escapes space, tab, newline and backslash as \ooo octal.</summary>
-    private static string Unescape(string field)
-    {
-        if (!field.Contains('\\')) return field;
-        var bytes = new List<byte>();
-        for (var i = 0; i < field.Length; i++)
-        {
-            if (field[i] == '\\' && i + 3 < field.Length &&
-                IsOctal(field[i + 1]) && IsOctal(field[i + 2]) && IsOctal(field[i + 3]))
-            {
-                bytes.Add((byte)(((field[i + 1] - '0') << 6) | ((field[i + 2] - '0') << 3) | (field[i + 3] - '0')));
-                i += 3;
-            }
-            else bytes.AddRange(Encoding.UTF8.GetBytes(field[i].ToString()));
-        }
-        return Encoding.UTF8.GetString(bytes.ToArray());
-    }
-
-    private static bool IsOctal(char c) => c is >= '0' and <= '7';
 }

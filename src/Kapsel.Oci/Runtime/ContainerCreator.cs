@@ -51,7 +51,7 @@ public static class ContainerCreator
         var process = spec.Process!;
         if (process.Terminal && o.ConsoleSocket is null)
             throw new OciException("config.json: process.terminal is true, but no --console-socket was given to receive the terminal");
-        var seccomp = SeccompBinding.Compile(spec.Linux.Seccomp, warnings);
+        var seccomp = SeccompBinding.Compile(spec.Linux!.Seccomp, warnings); // the validator requires linux
         var cgroupPath = CgroupBinding.PathFor(spec, o.Id, ctx.SystemdCgroup);
 
         var store = ctx.Store;
@@ -169,7 +169,7 @@ public static class ContainerCreator
                 Created = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffK"),
                 Annotations = spec.Annotations, CgroupPaths = new Dictionary<string, string>(cgroupDirs), SystemdCgroup = ctx.SystemdCgroup,
                 Owner = "root", SystemdUnit = systemdUnit, NetDevices = netDevices,
-                JoinedNetns = spec.Linux.Namespaces?.FirstOrDefault(n => n.Type == "network")?.Path is { Length: > 0 } netns ? netns : null,
+                JoinedNetns = NetDevices.JoinedNamespace(spec),
                 HasHooks = hooks is not null && (hooks.StartContainer is { Count: > 0 } || hooks.Poststart is { Count: > 0 } || hooks.Poststop is { Count: > 0 }),
             };
             if (plan.ErrorRedirectStep is var first and >= 0)

@@ -17,9 +17,12 @@ namespace Kapsel.Oci.Runtime;
 /// </summary>
 internal static class NetDevices
 {
+    /// <summary>The path of the network namespace the config joins, if it joins one.</summary>
+    public static string? JoinedNamespace(RuntimeSpec spec) =>
+        spec.Linux?.Namespaces?.FirstOrDefault(n => n.Type == "network")?.Path is { Length: > 0 } joined ? joined : null;
+
     /// <summary>The network namespace the devices go to: a joined one by its path, else the init's own.</summary>
-    public static string NamespacePath(RuntimeSpec spec, int initPid) =>
-        spec.Linux?.Namespaces?.FirstOrDefault(n => n.Type == "network")?.Path is { Length: > 0 } joined ? joined : $"/proc/{initPid}/ns/net";
+    public static string NamespacePath(RuntimeSpec spec, int initPid) => JoinedNamespace(spec) ?? $"/proc/{initPid}/ns/net";
 
     /// <summary>host name → name in the container, as recorded in the state for delete.</summary>
     public static Dictionary<string, string> Names(Dictionary<string, NetDeviceSpec> devices) =>

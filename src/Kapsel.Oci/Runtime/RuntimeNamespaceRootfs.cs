@@ -1,3 +1,4 @@
+using Kapsel.Linux.Fs;
 using Kapsel.Linux.Interop;
 
 namespace Kapsel.Oci.Runtime;
@@ -10,37 +11,12 @@ namespace Kapsel.Oci.Runtime;
 internal static class RuntimeNamespaceRootfs
 {
     /// <summary>The ID of the topmost mount at <paramref name="path"/> in this mount namespace; null if none is exactly there.</summary>
-    public static int? TopMountId(string path)
-    {
-        int? id = null;
-        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
-        {
-            var fields = line.Split(' ');
-            if (fields.Length > 4 && Unescape(fields[4]) == path) id = int.Parse(fields[0]); // later lines are mounted on top
-        }
-        return id;
-    }
+    public static int? TopMountId(string path) =>
+        MountInfo.Own().LastOrDefault(m => m.MountPoint == path) is { MountPoint.Length: > 0 } top ? top.Id : null;
 
     /// <summary>Detaches the container's bind (and every mount below it) if it is still the topmost at <paramref name="path"/>.</summary>
     public static void Detach(string path, int mountId)
     {
         if (TopMountId(path) == mountId) MountCalls.TryUmount(path, MountCalls.MNT_DETACH);
-    }
-
-    /// <summary>mountinfo escapes space, tab, newline and backslash as \ooo.</summary>
-    private static string Unescape(string field)
-    {
-        if (!field.Contains('\\')) return field;
-        var sb = new System.Text.StringBuilder(field.Length);
-        for (var i = 0; i < field.Length; i++)
-        {
-            if (field[i] == '\\' && i + 3 < field.Length)
-            {
-                sb.Append((char)Convert.ToInt32(field.Substring(i + 1, 3), 8));
-                i += 3;
-            }
-            else sb.Append(field[i]);
-        }
-        return sb.ToString();
     }
 }
