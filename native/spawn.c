@@ -28,6 +28,7 @@
 #define KS_FAIL_IF_ZERO    0x04u /* result 0 is a failure (EOF on a sync read) */
 #define KS_REPEAT_ON_EINTR 0x08u /* retry while the call fails with EINTR */
 #define KS_FAIL_ONLY_ON    0x10u /* only errno == target_fd is a failure; others are ignored */
+#define KS_REPEAT_ON_EAGAIN 0x20u /* retry (bounded) while EAGAIN: an openat2 RESOLVE_IN_ROOT raced a mount */
 
 /* Pseudo syscall number: run a program to completion (an OCI hook inside the
  * container's namespaces). args: path, argv, envp, stdin fd, stdout+stderr fd
@@ -125,11 +126,13 @@ static void ks_child(const struct ks_plan *plan)
     for (int i = 0; i < plan->step_count; i++) {
         const struct ks_step *s = &plan->steps[i];
         long r;
+        int again = 0;
         do {
             r = s->nr == KS_RUN ? ks_run(plan, i, s)
                 : syscall(s->nr, s->args[0], s->args[1], s->args[2],
                           s->args[3], s->args[4], s->args[5]);
-        } while (r < 0 && errno == EINTR && (s->flags & KS_REPEAT_ON_EINTR));
+        } while (r < 0 && ((errno == EINTR && (s->flags & KS_REPEAT_ON_EINTR))
+                           || (errno == EAGAIN && (s->flags & KS_REPEAT_ON_EAGAIN) && ++again < 1000)));
         if (r < 0) {
             if ((s->flags & KS_OPTIONAL)
                 || ((s->flags & KS_FAIL_ONLY_ON) && errno != s->target_fd))

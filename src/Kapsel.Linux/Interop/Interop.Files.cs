@@ -8,7 +8,7 @@ public static unsafe partial class FileCalls
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_NOCTTY = 0x100,
         O_TRUNC = 0x200, O_APPEND = 0x400, O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000,
         O_CLOEXEC = 0x80000, O_PATH = 0x200000;
-    public const int AT_FDCWD = -100;
+    public const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
     public const ulong RESOLVE_NO_XDEV = 1, RESOLVE_NO_MAGICLINKS = 2, RESOLVE_NO_SYMLINKS = 4,
         RESOLVE_BENEATH = 8, RESOLVE_IN_ROOT = 0x10;
     public const short POLLIN = 1, POLLHUP = 0x10, POLLERR = 8;

@@ -15,4 +15,6 @@ public enum SpawnStepFlags : uint
     RepeatOnEintr = 0x08,
     /// <summary>Only the errno given as the step's target fd is a failure; other errors are ignored.</summary>
     FailOnlyOnErrno = 0x10,
+    /// <summary>Retry (bounded) while the call fails with EAGAIN: openat2 RESOLVE_IN_ROOT/BENEATH lookups do when any mount raced them.</summary>
+    RepeatOnEagain = 0x20,
 }

@@ -22,5 +22,7 @@ internal static class ChildFds
     public const int SeccompRelease = 1012; // runtime → child: "taken (and handed to the agent), continue"
     public const int SeccompListener = 1014; // the listener fd seccomp returned (1013 is the plan's scratch fd)
     public const int AppArmorExec = 1015; // this task's attr/apparmor/exec, opened while /proc is the host's
+    public const int RootfsDir = 1016;    // O_PATH fd of the rootfs: device nodes are made below it, never through a host path
+    public const int DeviceTree = 1017;   // a detached clone of a host device node (user namespace: bind instead of mknod)
     public const int NamespaceBase = 1020; // + index for setns into joined namespaces
 }

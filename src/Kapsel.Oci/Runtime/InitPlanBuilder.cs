@@ -460,24 +460,45 @@ internal sealed class InitPlanBuilder
         foreach (var d in _linux.Devices ?? []) devices[d.Path] = d;
 
         var dev = HostTarget("/dev", false);
+        // Every node is made relative to an fd of the rootfs, its directory looked up in the rootfs
+        // (RESOLVE_IN_ROOT), and never chowned or chmodded through a path: a rootfs whose /dev/null,
+        // or a directory above a device, is a symlink to a host file can't make the runtime change
+        // that host file, and "/../../tmp/x" stays inside (as runc's securejoin keeps it).
+        _plan.OpenTo(_root, FileCalls.O_PATH | FileCalls.O_DIRECTORY | FileCalls.O_CLOEXEC, 0, ChildFds.RootfsDir);
+        _plan.Close(SpawnPlan.ScratchFd);
+        _plan.Umask(0); // mknod honours the umask; the process's own umask is set before execve
         foreach (var d in devices.Values)
         {
-            var target = _root + d.Path;
-            _plan.MkdirAll(_root, Path.GetDirectoryName(target)!);
+            var parent = Path.GetDirectoryName(d.Path) ?? "/";
+            var name = Path.GetFileName(d.Path);
+            if (name is "" or "." or "..") throw new OciException($"config.json: linux.devices \"{d.Path}\": not a device path");
+            _plan.MkdirAllInRoot(ChildFds.RootfsDir, parent);
+            _plan.OpenDirInRoot(ChildFds.RootfsDir, parent, SpawnPlan.ScratchFd);
             if (_inUserNs)
             {
-                if (!File.Exists(d.Path)) { _in.Warnings.Add($"config.json: linux.devices \"{d.Path}\": not present on the host to bind into the user namespace; skipped"); continue; }
-                _plan.CreateFile(target);
-                _plan.Mount(d.Path, target, null, MS_BIND);
+                if (!File.Exists(d.Path)) { _in.Warnings.Add($"config.json: linux.devices \"{d.Path}\": not present on the host to bind into the user namespace; skipped"); _plan.Close(SpawnPlan.ScratchFd); continue; }
+                // A clone of the host's node, attached at NAME in the resolved directory (move_mount
+                // does not follow a symlink there).
+                _plan.Syscall($"create \"{d.Path}\"", Sys.SYS_openat, SpawnPlan.ScratchFd, _plan.Str(name),
+                    FileCalls.O_CREAT | FileCalls.O_WRONLY | FileCalls.O_NOFOLLOW | FileCalls.O_CLOEXEC, 0x1a4,
+                    flags: SpawnStepFlags.ResultToFd | SpawnStepFlags.Optional, targetFd: ChildFds.DeviceTree);
+                _plan.Close(ChildFds.DeviceTree);
+                _plan.Syscall($"open_tree(\"{d.Path}\")", Sys.SYS_open_tree, FileCalls.AT_FDCWD, _plan.Str(d.Path),
+                    MountApiCalls.OPEN_TREE_CLONE | MountApiCalls.OPEN_TREE_CLOEXEC, flags: SpawnStepFlags.ResultToFd, targetFd: ChildFds.DeviceTree);
+                _plan.Syscall($"bind \"{d.Path}\" into the rootfs", Sys.SYS_move_mount, ChildFds.DeviceTree, _plan.Str(""),
+                    SpawnPlan.ScratchFd, _plan.Str(name), MountApiCalls.MOVE_MOUNT_F_EMPTY_PATH);
+                _plan.Close(ChildFds.DeviceTree).Close(SpawnPlan.ScratchFd);
                 continue;
             }
             var kind = d.Type switch { "b" => 0x6000, "p" => 0x1000, _ => 0x2000 };
             var mode = kind | (int)((d.FileMode ?? 0x1b6) & 0xfff);
-            _plan.Mknod(target, mode, MakeDev((ulong)(d.Major ?? 0), (ulong)(d.Minor ?? 0)), optional: true);
-            _plan.Chown(target, (int)(d.Uid ?? 0), (int)(d.Gid ?? 0), optional: true);
-            // mknod honours the umask: set the exact mode.
-            _plan.Syscall($"chmod(\"{target}\")", Sys.SYS_chmod, _plan.Str(target), mode & 0xfff, flags: SpawnStepFlags.Optional);
+            _plan.Syscall($"mknod(\"{d.Path}\", 0{Convert.ToString(mode, 8)})", Sys.SYS_mknodat, SpawnPlan.ScratchFd, _plan.Str(name), mode,
+                (long)MakeDev((ulong)(d.Major ?? 0), (ulong)(d.Minor ?? 0)), flags: SpawnStepFlags.Optional);
+            _plan.Syscall($"chown(\"{d.Path}\")", Sys.SYS_fchownat, SpawnPlan.ScratchFd, _plan.Str(name), (long)(d.Uid ?? 0), (long)(d.Gid ?? 0),
+                FileCalls.AT_SYMLINK_NOFOLLOW, flags: SpawnStepFlags.Optional);
+            _plan.Close(SpawnPlan.ScratchFd);
         }
+        _plan.Close(ChildFds.RootfsDir);
         _plan.Symlink("/proc/self/fd", dev + "/fd", optional: true);
         _plan.Symlink("/proc/self/fd/0", dev + "/stdin", optional: true);
         _plan.Symlink("/proc/self/fd/1", dev + "/stdout", optional: true);

@@ -37,6 +37,40 @@ internal static unsafe class PlanSteps
             flags: SpawnStepFlags.ResultToFd | SpawnStepFlags.RepeatOnEintr, targetFd: targetFd);
 
     /// <summary>
+    /// openat2(<paramref name="rootFd"/>, path, O_PATH|O_DIRECTORY, RESOLVE_IN_ROOT) onto
+    /// <paramref name="targetFd"/>: symlinks and ".." resolve as if the rootfs were "/", so what a
+    /// hostile rootfs links to can never lead outside it. Optional: a later step using the fd fails
+    /// (EBADF) and is optional too.
+    /// </summary>
+    public static SpawnPlan OpenDirInRoot(this SpawnPlan plan, int rootFd, string path, int targetFd)
+    {
+        var how = new FileCalls.OpenHow
+        {
+            Flags = (ulong)(FileCalls.O_PATH | FileCalls.O_DIRECTORY | FileCalls.O_CLOEXEC), Resolve = FileCalls.RESOLVE_IN_ROOT,
+        };
+        var relative = path.Trim('/');
+        return plan.Syscall($"open \"{path}\" in the rootfs", SYS_openat2, rootFd, plan.Str(relative.Length == 0 ? "." : relative),
+            plan.Struct(how), sizeof(FileCalls.OpenHow),
+            flags: SpawnStepFlags.ResultToFd | SpawnStepFlags.Optional | SpawnStepFlags.RepeatOnEintr | SpawnStepFlags.RepeatOnEagain,
+            targetFd: targetFd);
+    }
+
+    /// <summary>Optional mkdir of each directory of <paramref name="dir"/> (a rootfs path), each resolved in the rootfs.</summary>
+    public static SpawnPlan MkdirAllInRoot(this SpawnPlan plan, int rootFd, string dir)
+    {
+        var parts = dir.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var parent = "/";
+        foreach (var part in parts)
+        {
+            plan.OpenDirInRoot(rootFd, parent, SpawnPlan.ScratchFd);
+            plan.Syscall($"mkdirat(\"{parent}\", \"{part}\")", SYS_mkdirat, SpawnPlan.ScratchFd, plan.Str(part), 0x1ed, flags: SpawnStepFlags.Optional);
+            plan.Close(SpawnPlan.ScratchFd);
+            parent = parent.TrimEnd('/') + "/" + part;
+        }
+        return plan;
+    }
+
+    /// <summary>
     /// CVE-2019-5736: until its execve the process is a clone of the runtime, so an executable path
     /// that is, or passes through, a magic link such as /proc/self/exe would run the runtime's own
     /// binary inside the container, which could then reopen it and overwrite it on the host. Right
