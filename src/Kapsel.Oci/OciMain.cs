@@ -85,6 +85,12 @@ public static class OciMain
             ctx.Error(e.Message);
             return 1;
         }
+        catch (Exception e)
+        {
+            // A bug, not bad input: still one line, never a stack trace on a client's console.
+            ctx.Error($"internal error ({e.GetType().Name}): {e.Message}");
+            return 1;
+        }
     }
 
     private static int PrintVersion(TextWriter o)

@@ -64,6 +64,7 @@ public sealed class RuntimeContext
     /// </summary>
     public void Log(string level, string message)
     {
+        message = Linux.ErrorText.OneLine(message);
         if (level == "error" || level == "warning" && LogPath is null) Err.WriteLine(level == "error" ? message : $"{level}: {message}");
         if (LogPath is null) return;
         var time = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffK");

@@ -96,13 +96,23 @@ internal static class ProcessSetup
         plan.SetResUid(user.Uid);
         if (caps is not null)
         {
-            plan.Capset(Mask(caps.Effective, lastCap, "effective", warnings), Mask(caps.Permitted, lastCap, "permitted", warnings),
-                Mask(caps.Inheritable, lastCap, "inheritable", warnings));
+            var permitted = Mask(caps.Permitted, lastCap, "permitted", warnings);
+            var inheritable = Mask(caps.Inheritable, lastCap, "inheritable", warnings);
+            plan.Capset(Mask(caps.Effective, lastCap, "effective", warnings), permitted, inheritable);
             plan.Prctl("PR_SET_KEEPCAPS, 0", PR_SET_KEEPCAPS, 0);
+            // The kernel raises an ambient capability only if it is permitted and inheritable.
+            // runtime-spec: capabilities that cannot be granted are a warning, not a failure (runc
+            // goes on too: `runc spec` itself writes ambient without inheritable).
             var ambient = Mask(caps.Ambient, lastCap, "ambient", warnings);
+            var refused = new List<string>();
             for (var cap = 0; cap <= lastCap; cap++)
-                if ((ambient & (1UL << cap)) != 0)
-                    plan.Prctl($"PR_CAP_AMBIENT_RAISE, {CapabilityCalls.Names[cap]}", PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap);
+            {
+                if ((ambient & (1UL << cap)) == 0) continue;
+                if ((permitted & inheritable & (1UL << cap)) == 0) { refused.Add(CapabilityCalls.Names[cap]); continue; }
+                plan.Prctl($"PR_CAP_AMBIENT_RAISE, {CapabilityCalls.Names[cap]}", PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, optional: true);
+            }
+            if (refused.Count > 0)
+                warnings.Add($"process.capabilities.ambient: {string.Join(", ", refused)} not raised: an ambient capability must also be permitted and inheritable");
         }
     }
 

@@ -32,9 +32,68 @@ public static class SpecLoader
         if (value is null) throw new OciException($"{label}: the document is null, expected an object");
         if (warnings is null) return value;
         using (var doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip }))
+        {
+            var problems = new List<string>();
+            FindForbidden(doc.RootElement, type, "", problems);
+            if (problems.Count > 0)
+                throw new OciException($"{label}: {problems[0]}" + (problems.Count > 1 ? $" (and {problems.Count - 1} more such problems)" : ""));
             FindUnknown(doc.RootElement, type, "", warnings, label);
+        }
         return value;
     }
+
+    /// <summary>
+    /// What the model cannot hold and would reach the kernel wrongly: null where the model has
+    /// none (an array element, a property that is never null) and NUL bytes in strings, which a
+    /// syscall would silently cut ("/bin/tr\0ue" would run /bin/tr). Annotations never reach a
+    /// syscall and are left alone.
+    /// </summary>
+    private static void FindForbidden(JsonElement element, JsonTypeInfo type, string path, List<string> problems)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                if (element.GetString()!.Contains('\0')) problems.Add($"{path}: contains a NUL byte");
+                return;
+            case JsonValueKind.Object when type.Kind == JsonTypeInfoKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    var info = type.Properties.FirstOrDefault(p => p.Name == property.Name);
+                    if (info is null || info.Name == "annotations") continue;
+                    var child = PathOf(path, property.Name);
+                    if (property.Value.ValueKind == JsonValueKind.Null)
+                    {
+                        if (!info.IsSetNullable) problems.Add($"{child}: null is not allowed here");
+                        continue;
+                    }
+                    FindForbidden(property.Value, type.Options.GetTypeInfo(info.PropertyType), child, problems);
+                }
+                return;
+            case JsonValueKind.Array when type.Kind == JsonTypeInfoKind.Enumerable && type.ElementType is { } elementType:
+                var i = 0;
+                var elementInfo = type.Options.GetTypeInfo(elementType);
+                foreach (var item in element.EnumerateArray())
+                {
+                    var child = $"{path}[{i++}]";
+                    if (item.ValueKind == JsonValueKind.Null) problems.Add($"{child}: null is not allowed here");
+                    else FindForbidden(item, elementInfo, child, problems);
+                }
+                return;
+            case JsonValueKind.Object when type.Kind == JsonTypeInfoKind.Dictionary && type.ElementType is { } valueType:
+                var valueInfo = type.Options.GetTypeInfo(valueType);
+                foreach (var property in element.EnumerateObject())
+                {
+                    var child = $"{path}[\"{Kapsel.Linux.ErrorText.Value(property.Name)}\"]";
+                    if (property.Name.Contains('\0')) problems.Add($"{child}: the key contains a NUL byte");
+                    else if (property.Value.ValueKind == JsonValueKind.Null && !IsNullableValue(valueType)) problems.Add($"{child}: null is not allowed here");
+                    else FindForbidden(property.Value, valueInfo, child, problems);
+                }
+                return;
+        }
+    }
+
+    /// <summary>Map values are never null in this model except where the value type is an object that may be absent (netDevices).</summary>
+    private static bool IsNullableValue(Type t) => Nullable.GetUnderlyingType(t) is not null;
 
     /// <summary>"linux.namespaces[2].type: ..." from the JsonException's $-path and message.</summary>
     private static string Describe(JsonException e)

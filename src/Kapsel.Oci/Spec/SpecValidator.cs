@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Kapsel.Linux;
 using Kapsel.Linux.Interop;
 
 namespace Kapsel.Oci.Spec;
@@ -6,7 +7,7 @@ namespace Kapsel.Oci.Spec;
 /// <summary>
 /// Checks a parsed config before anything is created. Every problem names its field path,
 /// e.g. <c>config.json: linux.namespaces[2].type: unknown namespace type "foo"</c>.
-/// All problems are collected so one run reports them all.
+/// All problems are collected; the error shows the first few on one line and counts the rest.
 /// </summary>
 public sealed partial class SpecValidator
 {
@@ -29,7 +30,7 @@ public sealed partial class SpecValidator
     {
         var v = new SpecValidator(warnings, label);
         v.Check(spec, bundle, requireProcess);
-        if (v._errors.Count > 0) throw new OciException(string.Join("\n", v._errors));
+        v.ThrowIfAny();
     }
 
     /// <summary>Validates a process.json given to exec.</summary>
@@ -37,10 +38,26 @@ public sealed partial class SpecValidator
     {
         var v = new SpecValidator(warnings, label);
         v.CheckProcess(process, "");
-        if (v._errors.Count > 0) throw new OciException(string.Join("\n", v._errors));
+        v.ThrowIfAny();
     }
 
-    private void Error(string path, string problem) => _errors.Add($"{_label}: {path}: {problem}");
+    /// <summary>The largest id runc accepts (and the kernel's setres*id, where -1 means "unchanged").</summary>
+    public const uint MaxId = int.MaxValue;
+
+    private void Error(string path, string problem) => _errors.Add($"{_label}: {path}: {ErrorText.OneLine(problem, 200)}");
+
+    private void ThrowIfAny()
+    {
+        if (_errors.Count == 0) return;
+        var shown = _errors.Distinct().Take(3).ToList();
+        var more = _errors.Count - shown.Count;
+        throw new OciException(string.Join("; ", shown) + (more > 0 ? $" (and {more} more problems)" : ""));
+    }
+
+    private void CheckId(uint id, string path)
+    {
+        if (id > MaxId) Error(path, $"{id} is outside the valid range 0..{MaxId}");
+    }
     private void Warn(string path, string problem) => _warnings.Add($"{_label}: {path}: {problem}");
 
     private void Check(RuntimeSpec spec, string? bundle, bool requireProcess)
@@ -92,6 +109,9 @@ public sealed partial class SpecValidator
             else if (!seen.Add(r.Type)) Error($"{prefix}rlimits[{i}].type", $"\"{r.Type}\" is given more than once");
             if (r.Soft > r.Hard) Error($"{prefix}rlimits[{i}]", $"soft limit {r.Soft} exceeds hard limit {r.Hard}");
         }
+        CheckId(p.User.Uid, prefix + "user.uid");
+        CheckId(p.User.Gid, prefix + "user.gid");
+        for (var i = 0; i < (p.User.AdditionalGids?.Count ?? 0); i++) CheckId(p.User.AdditionalGids![i], $"{prefix}user.additionalGids[{i}]");
         if (p.OomScoreAdj is { } oom && (oom < -1000 || oom > 1000)) Error(prefix + "oomScoreAdj", $"{oom} is outside -1000..1000");
         if (p.User.Umask is { } umask && umask > 0x1ff) Error(prefix + "user.umask", $"{umask} is not a valid umask (0..0777)");
         if (!string.IsNullOrEmpty(p.ApparmorProfile) && !Runtime.AppArmor.Enabled())
@@ -205,6 +225,8 @@ public sealed partial class SpecValidator
             if (d.Type is not ("c" or "b" or "u" or "p")) Error(path + ".type", $"unknown device type \"{d.Type}\" (c, b, u or p)");
             if (string.IsNullOrEmpty(d.Path) || !d.Path.StartsWith('/')) Error(path + ".path", $"\"{d.Path}\" is not an absolute path");
             if (d.Type is "c" or "b" or "u" && (d.Major is null || d.Minor is null)) Error(path, "major and minor are required for this device type");
+            if (d.Uid is { } du) CheckId(du, path + ".uid");
+            if (d.Gid is { } dg) CheckId(dg, path + ".gid");
         }
         if (linux.RootfsPropagation is { } prop && Array.IndexOf(Propagations, prop) < 0)
             Error("linux.rootfsPropagation", $"unknown propagation \"{prop}\"");
@@ -214,13 +236,7 @@ public sealed partial class SpecValidator
         for (var i = 0; i < (linux.ReadonlyPaths?.Count ?? 0); i++)
             if (!linux.ReadonlyPaths![i].StartsWith('/')) Error($"linux.readonlyPaths[{i}]", $"\"{linux.ReadonlyPaths[i]}\" is not an absolute path");
         foreach (var key in linux.Sysctl?.Keys ?? Enumerable.Empty<string>())
-        {
-            if (key.Contains("..") || key.Contains('/') && key.Contains('.')) Error($"linux.sysctl[\"{key}\"]", "not a valid sysctl name");
-            else if (key.StartsWith("net.", StringComparison.Ordinal) && !types.Contains("network"))
-                Error($"linux.sysctl[\"{key}\"]", "net.* sysctls need a network namespace");
-            else if (key is "kernel.hostname" or "kernel.domainname" && !utsNs)
-                Error($"linux.sysctl[\"{key}\"]", "needs a uts namespace");
-        }
+            if (SysctlProblem(key, types, linux.Namespaces) is { } problem) Error($"linux.sysctl[\"{ErrorText.Value(key)}\"]", problem);
         if (linux.Personality is { } pers && pers.Domain is not ("LINUX" or "LINUX32"))
             Error("linux.personality.domain", $"unknown domain \"{pers.Domain}\" (LINUX or LINUX32)");
         if (!string.IsNullOrEmpty(linux.MountLabel)) Warn("linux.mountLabel", "SELinux is not available on this host; label ignored");
@@ -230,6 +246,37 @@ public sealed partial class SpecValidator
         if (linux.NetDevices is { Count: > 0 } netDevices) CheckNetDevices(netDevices, types.Contains("network"));
         if (linux.Resources is { } res) CheckResources(res, "linux.resources");
     }
+
+    /// <summary>IPC sysctls that live in the IPC namespace (as runc's list).</summary>
+    private static readonly string[] IpcSysctls =
+        ["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"];
+
+    /// <summary>
+    /// Only sysctls of a namespace the container has of its own may be set (as runc): anything
+    /// else would change the host (the runtime's own hostname, the host's ip_forward, a host-wide
+    /// fs.* value).
+    /// </summary>
+    private static string? SysctlProblem(string key, HashSet<string> types, List<NamespaceSpec>? namespaces)
+    {
+        if (key.Length == 0 || key.Contains("..") || key.Contains('/') && key.Contains('.') || key.StartsWith('.') || key.StartsWith('/'))
+            return "not a valid sysctl name";
+        var name = key.Replace('/', '.');
+        bool Own(string type) => types.Contains(type);
+        if (name.StartsWith("net.", StringComparison.Ordinal))
+        {
+            if (!Own("network")) return "net.* sysctls need a network namespace of the container's own";
+            var path = namespaces?.FirstOrDefault(n => n.Type == "network")?.Path;
+            if (path is { Length: > 0 } && SameNamespace(path, "/proc/self/ns/net")) return "not allowed in the host's network namespace";
+            return null;
+        }
+        if (name is "kernel.hostname" or "kernel.domainname") return Own("uts") ? null : "needs a uts namespace";
+        if (Array.IndexOf(IpcSysctls, name) >= 0 || name.StartsWith("fs.mqueue.", StringComparison.Ordinal))
+            return Own("ipc") ? null : "needs an ipc namespace";
+        return "is not in a namespace of the container's own: it would change the host";
+    }
+
+    private static bool SameNamespace(string a, string b) =>
+        Linux.Fs.FileStatus.Inode(a) is var ia and >= 0 && ia == Linux.Fs.FileStatus.Inode(b);
 
     private void CheckNetDevices(Dictionary<string, NetDeviceSpec> devices, bool hasNetworkNamespace)
     {
@@ -260,7 +307,7 @@ public sealed partial class SpecValidator
     {
         var v = new SpecValidator([], label);
         v.CheckResources(res, prefix);
-        if (v._errors.Count > 0) throw new OciException(string.Join("\n", v._errors));
+        v.ThrowIfAny();
     }
 
     private void CheckResources(ResourcesSpec res, string prefix)
@@ -312,6 +359,8 @@ public sealed partial class SpecValidator
         {
             var m = maps[i];
             if (m.Size == 0) Error($"{path}[{i}].size", "must be greater than zero");
+            CheckId(m.ContainerId, $"{path}[{i}].containerID");
+            CheckId(m.HostId, $"{path}[{i}].hostID");
             if ((ulong)m.ContainerId + m.Size > uint.MaxValue || (ulong)m.HostId + m.Size > uint.MaxValue) Error($"{path}[{i}]", "range overflows 32-bit ids");
             for (var j = 0; j < i; j++)
             {
