@@ -257,4 +257,24 @@ public sealed class HostileConfigTests : IDisposable
         Assert.Contains("not raised", err);
         Assert.Equal("CapAmb:\t0000000000000000", File.ReadAllText(Path.Combine(b.Rootfs, "tmp/amb")).Trim());
     }
+
+    [Fact]
+    public void IdMapsTheKernelRejectsFailAtOnceAndLeaveNothing()
+    {
+        using var b = new BusyboxBundle(s =>
+        {
+            s.Process!.Args = ["true"];
+            s.Linux!.UidMappings = [.. Enumerable.Range(0, 340).Select(i => new IdMappingSpec { ContainerId = (uint)i * 10 + 1_000_000, HostId = 2_000_000_000u + (uint)i * 10, Size = 1 })];
+            s.Linux.UidMappings.Insert(0, new IdMappingSpec { ContainerId = 0, HostId = 0, Size = 1 });
+            s.Linux.UidMappings.RemoveAt(340);
+        }, rootless: true);
+        var run = Task.Run(() => b.Oci("run", "--bundle", b.Dir, "hostile-maps"));
+        Assert.True(run.Wait(TimeSpan.FromSeconds(30)), "kapsel-runc hangs on id maps the kernel rejects");
+        var (code, _, err) = run.Result;
+        Assert.NotEqual(0, code);
+        Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("uid_map", err);
+        Assert.False(Directory.Exists(Path.Combine(b.Root, "hostile-maps")), "state left behind");
+        Assert.Empty(Directory.GetDirectories("/sys/fs/cgroup", "hostile-maps", SearchOption.AllDirectories));
+    }
 }

@@ -75,6 +75,22 @@ public sealed unsafe class SpawnPlan : IDisposable
     public nint Struct<T>(T value) where T : unmanaged =>
         Bytes(new ReadOnlySpan<byte>(&value, sizeof(T)));
 
+    private readonly List<int> _parentOnly = [];
+
+    /// <summary>
+    /// Fds of the spawning process the child inherits at clone but must not hold: the parent's
+    /// ends of sync pipes. The child closes them first thing, so a parent that dies or gives up
+    /// always means EOF at the child's next sync read, never a child blocked forever on a pipe
+    /// whose write end it holds itself.
+    /// </summary>
+    public SpawnPlan ParentOnly(params int[] fds)
+    {
+        foreach (var fd in fds) if (fd >= 0 && !_parentOnly.Contains(fd)) _parentOnly.Add(fd);
+        return this;
+    }
+
+    internal IReadOnlyList<int> ParentOnlyFds => _parentOnly;
+
     // ---- steps -----------------------------------------------------------------------------
 
     /// <summary>Appends one raw syscall step. The description is what an error message shows.</summary>

@@ -33,7 +33,10 @@ public static unsafe class Spawner
                 (syncRead, syncWrite) = FileCalls.Pipe();
                 plan.InsertFirst("wait for uid/gid maps", Sys.SYS_read, syncRead, plan.Bytes(new byte[8]), 1,
                     SpawnStepFlags.FailIfZero | SpawnStepFlags.RepeatOnEintr);
+                plan.ParentOnly(syncWrite);
             }
+            foreach (var fd in plan.ParentOnlyFds)
+                plan.InsertFirst($"close the parent's pipe end {fd}", Sys.SYS_close, fd, 0, 0, SpawnStepFlags.Optional);
             var native = plan.Build(ew);
             int childPidfd;
             pid = NativeSpawn.Spawn(native, &childPidfd);

@@ -129,6 +129,8 @@ public static class ContainerCreator
             };
             var builder = new InitPlanBuilder(input);
             using var plan = builder.Build();
+            plan.ParentOnly(readyRead, releaseWrite, hookSyncRead, hookReleaseWrite);
+            handover?.KeepParentEndsOutOf(plan);
             var mountIdBefore = builder.InheritsMountNamespace ? RuntimeNamespaceRootfs.TopMountId(rootfs.Root) : null;
             if (builder.InheritsMountNamespace)
                 revert.Add("rootfs mounts", () =>

@@ -76,6 +76,8 @@ public static class ExecRunner
 
             using var handover = SeccompListenerHandover.For(seccomp);
             using var plan = new SpawnPlan { JoinPidNamespaceFd = pidNs };
+            plan.ParentOnly(releaseWrite);
+            handover?.KeepParentEndsOutOf(plan);
             handover?.PlaceIn(plan);
             plan.Prctl("PR_SET_DUMPABLE, 0", PrctlCalls.PR_SET_DUMPABLE, 0);
             plan.Dup(releaseRead, ChildFds.Release);

@@ -38,6 +38,9 @@ internal sealed class SeccompListenerHandover : IDisposable
         plan.Dup(_releaseRead, ChildFds.SeccompRelease);
     }
 
+    /// <summary>The runtime's ends are closed in the child first thing (so EOF tells the child if the runtime dies).</summary>
+    public void KeepParentEndsOutOf(SpawnPlan plan) => plan.ParentOnly(_syncRead, _releaseWrite);
+
     /// <summary>After the spawn: the child holds its ends, so EOF tells us if it dies.</summary>
     public void CloseChildEnds()
     {
