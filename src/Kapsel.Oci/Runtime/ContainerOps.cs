@@ -136,6 +136,20 @@ public static class ContainerOps
         return true;
     }
 
+    private static void RemoveHalfCreatedCgroup(RuntimeContext ctx, string id)
+    {
+        try
+        {
+            if (ctx.Store.LoadConfig(id) is not { } spec) return;
+            var cgroup = Cgroup.Open(CgroupBinding.PathFor(spec, id, ctx.SystemdCgroup), ctx.CgroupLayout);
+            if (cgroup.Exists) cgroup.Delete(killProcesses: true);
+        }
+        catch (Exception e) when (e is CgroupException or ArgumentException or IOException or OciException or UnauthorizedAccessException)
+        {
+            ctx.Warn($"cgroup cleanup for half-created \"{id}\": {e.Message}");
+        }
+    }
+
     public static void Delete(RuntimeContext ctx, string id, bool force)
     {
         var store = ctx.Store;
@@ -148,7 +162,10 @@ public static class ContainerOps
         using var _ = store.Lock(id);
         if (!store.Exists(id))
         {
-            // A create that died half-way: nothing but the directory is left.
+            // A create that died half-way (killed before state.json): its saved config says where its
+            // cgroup is. An init already in it is killed with it; one not yet moved there ends by
+            // itself (its release pipe reads EOF once the runtime is gone).
+            RemoveHalfCreatedCgroup(ctx, id);
             store.Remove(id);
             return;
         }
