@@ -41,6 +41,8 @@ public class ImageNameTests
     [Theory]
     [InlineData("", "empty reference")]
     [InlineData("Busybox", "must be lowercase")]
+    [InlineData("UPPER/case", "must be lowercase")] // not a registry host to look up (hostile-input item 12)
+    [InlineData("Registry/x:1", "must be lowercase")]
     [InlineData("busybox:", "tag \"\"")]
     [InlineData("busybox:-bad", "tag \"-bad\"")]
     [InlineData("a//b", "empty path component")]

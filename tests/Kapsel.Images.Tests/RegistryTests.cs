@@ -63,6 +63,65 @@ public class RegistryTests
         Assert.True(e.Message.Contains("log in") || e.Message.Contains("401"), e.Message);
     }
 
+    [Theory]
+    [InlineData(false)] // accepts the connection, never answers
+    [InlineData(true)]  // answers /v2/ and the manifest, then stalls in the middle of a blob
+    public async Task A_registry_that_stalls_fails_within_the_idle_timeout(bool stallInBlob)
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        using var stop = new CancellationTokenSource();
+        var server = Task.Run(async () =>
+        {
+            var held = new List<System.Net.Sockets.TcpClient>();
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var c = await listener.AcceptTcpClientAsync(stop.Token);
+                    held.Add(c);
+                    if (!stallInBlob) continue;
+                    var stream = c.GetStream();
+                    var request = new byte[8192];
+                    var n = await stream.ReadAsync(request, stop.Token);
+                    var line = System.Text.Encoding.ASCII.GetString(request, 0, n).Split('\n')[0];
+                    if (line.Contains("/blobs/"))
+                    {
+                        await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n0123"u8.ToArray(), stop.Token);
+                        continue; // and then nothing more
+                    }
+                    var body = line.Contains("/manifests/") ? ManifestFor(port) : "{}";
+                    var type = line.Contains("/manifests/") ? "application/vnd.oci.image.manifest.v1+json" : "application/json";
+                    var reply = $"HTTP/1.1 200 OK\r\nContent-Type: {type}\r\nDocker-Content-Digest: {Digest(body)}\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}";
+                    await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(reply), stop.Token);
+                    c.Close();
+                }
+            }
+            catch (OperationCanceledException) { }
+            finally { foreach (var c in held) c.Dispose(); }
+        });
+        using var dir = new TempDir();
+        var layout = OciLayout.Open(dir.Path);
+        var options = new RegistryOptions { PlainHttp = true, IdleTimeout = TimeSpan.FromSeconds(1), ConnectTimeout = TimeSpan.FromSeconds(2) };
+        var started = DateTime.UtcNow;
+        var e = await Assert.ThrowsAsync<ImageException>(() => new ImagePuller(layout, options).PullAsync(ImageName.Parse($"127.0.0.1:{port}/stall/img:1")));
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(20), "the pull waited far beyond its idle timeout");
+        Assert.Contains(stallInBlob ? "no data for 1 s" : "no answer within 1 s", e.Message);
+        Assert.Contains($"127.0.0.1:{port}", e.Message);
+        stop.Cancel();
+        listener.Stop();
+        await server;
+    }
+
+    private static string Digest(string body) =>
+        "sha256:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(body))).ToLowerInvariant();
+
+    /// <summary>A manifest whose config blob the stalling server starts sending and never finishes.</summary>
+    private static string ManifestFor(int port) =>
+        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"sha256:" +
+        new string('a', 64) + "\",\"size\":1000000},\"layers\":[]}";
+
     [Fact]
     public async Task Tls_needs_trust_or_tls_verify_false()
     {

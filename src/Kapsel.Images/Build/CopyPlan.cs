@@ -1,3 +1,4 @@
+using Kapsel.Linux.Fs;
 using System.Security.Cryptography;
 using System.Text;
 using Kapsel.Images.Layers;
@@ -40,11 +41,25 @@ public sealed class CopyPlan
 
     private CopyPlan(CopyRequest request) => _request = request;
 
+    /// <summary>The source root (context or stage), every lookup in it through openat2(RESOLVE_IN_ROOT).</summary>
+    private RootfsPaths _source = null!;
+
     public static CopyPlan Create(CopyRequest r)
     {
         var plan = new CopyPlan(r);
-        plan.Build();
+        using (plan._source = new RootfsPaths(r.From.Root)) plan.Build();
         return plan;
+    }
+
+    /// <summary>
+    /// The host path of a source-relative path, every symlink on the way resolved as if the source
+    /// root were "/" (as Docker does): a context holding <c>link -> /etc</c> gives
+    /// CONTEXT/etc/…, never the host's /etc. Null when it does not exist there.
+    /// </summary>
+    private string? InSource(string rel)
+    {
+        try { return _source.Resolve("/" + rel); }
+        catch (Exception e) when (e is Kapsel.Linux.SyscallException or IOException) { return null; }
     }
 
     private string Verb => _request.IsAdd ? "ADD" : "COPY";
@@ -63,14 +78,18 @@ public sealed class CopyPlan
             if (PathGlob.HasWildcards(rel))
             {
                 var glob = new PathGlob(rel);
-                var found = Walk(r.From.Root, "").Where(p => glob.Matches(p) && !r.From.Filter.IsExcluded(p)).ToList();
+                var found = Walk(_source.Root, "").Where(p => glob.Matches(p) && !r.From.Filter.IsExcluded(p)).ToList();
                 if (found.Count == 0) throw new ImageException($"{Verb} failed: no source files were specified (nothing in the {r.From.Description} matches {src})");
-                matches.AddRange(found.Select(p => (Path.Combine(r.From.Root, p), p)));
+                matches.AddRange(found.Select(p => (Path.Combine(_source.Root, p), p)));
             }
             else
             {
-                var full = rel.Length == 0 ? r.From.Root : Path.Combine(r.From.Root, rel);
-                if (FileStat.Lstat(full) is null || r.From.Filter.IsExcluded(rel))
+                // Parents resolved inside the source root; the last component is followed by FollowTop.
+                var parent = Path.GetDirectoryName(rel);
+                var full = rel.Length == 0 ? _source.Root
+                    : parent is { Length: > 0 } ? (InSource(parent) is { } p ? Path.Combine(p, Path.GetFileName(rel)) : null)
+                    : Path.Combine(_source.Root, rel);
+                if (full is null || FileStat.Lstat(full) is null || r.From.Filter.IsExcluded(rel))
                     throw new ImageException($"{Verb} failed: \"{src}\" not found in the {r.From.Description}{(r.From.IsContext ? " (or excluded by .dockerignore)" : "")}");
                 matches.Add((full, rel));
             }
@@ -173,18 +192,9 @@ public sealed class CopyPlan
 
     private string? Resolve(string full)
     {
-        var root = _request.From.Root.TrimEnd('/');
-        for (var hops = 0; hops < 40; hops++)
-        {
-            if (FileStat.Lstat(full) is not { IsSymlink: true }) return full;
-            var target = new FileInfo(full).LinkTarget ?? "";
-            var next = target.StartsWith('/') ? root + "/" + PathGlob.Clean(target)
-                : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(full)!, target));
-            var rel = Path.GetRelativePath(root, next);
-            if (rel == ".." || rel.StartsWith("../") || Path.IsPathRooted(rel)) return null;
-            full = Path.Combine(root, rel);
-        }
-        return null;
+        var rel = Path.GetRelativePath(_source.Root, full);
+        if (rel == ".." || rel.StartsWith("../") || Path.IsPathRooted(rel)) return null;
+        return rel == "." ? _source.Root : InSource(rel);
     }
 
     private static bool IsArchive(string file)

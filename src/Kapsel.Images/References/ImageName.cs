@@ -46,8 +46,10 @@ public sealed record ImageName(string Registry, string Repository, string? Tag, 
         string registry, path;
         var firstSlash = rest.IndexOf('/');
         var first = firstSlash < 0 ? "" : rest[..firstSlash];
-        // Docker's rule: the first component is a registry when it has a '.' or ':' or is "localhost".
-        if (firstSlash > 0 && (first.Contains('.') || first.Contains(':') || first == "localhost" || first.Any(char.IsAsciiLetterUpper)))
+        // The first component is a registry when it has a '.' or ':' or is "localhost". (Docker also
+        // takes one with capitals, "UPPER/x", as a host and looks it up; Kapsel reads it as a
+        // repository name, which must be lowercase: a typo is an error here, not a DNS query.)
+        if (firstSlash > 0 && (first.Contains('.') || first.Contains(':') || first == "localhost"))
         {
             registry = first;
             path = rest[(firstSlash + 1)..];

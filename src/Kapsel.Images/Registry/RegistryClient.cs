@@ -50,10 +50,11 @@ public sealed class RegistryClient : IDisposable
         var handler = new SocketsHttpHandler
         {
             AutomaticDecompression = DecompressionMethods.None,
+            ConnectTimeout = _options.ConnectTimeout,
             MaxConnectionsPerServer = Math.Max(2, _options.Parallelism + 1),
             SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = ValidateCertificate },
         };
-        _http = new HttpClient(handler) { Timeout = _options.Timeout };
+        _http = new HttpClient(handler) { Timeout = _options.IdleTimeout };
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("kapsel/0.1");
     }
 
@@ -68,6 +69,8 @@ public sealed class RegistryClient : IDisposable
         custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         return custom.Build(new X509Certificate2(cert));
     }
+
+    private static string Seconds(TimeSpan t) => $"{t.TotalSeconds:0.#} s";
 
     private static bool IsLoopback(string host)
     {
@@ -92,6 +95,14 @@ public sealed class RegistryClient : IDisposable
             {
                 using var probe = await _http.GetAsync(new Uri(https, "/v2/"), ct).ConfigureAwait(false);
                 return _base = https;
+            }
+            catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
+            {
+                throw new ImageException($"registry {_host}: no answer within {Seconds(_options.IdleTimeout)} (KAPSEL_REGISTRY_IDLE_TIMEOUT)", e);
+            }
+            catch (HttpRequestException e) when (e.InnerException is TimeoutException || e.Message.Contains("timeout", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ImageException($"registry {_host}: connection not established within {Seconds(_options.ConnectTimeout)} (KAPSEL_REGISTRY_CONNECT_TIMEOUT)", e);
             }
             catch (HttpRequestException) when (!_certificateSeen)
             {
@@ -167,7 +178,8 @@ public sealed class RegistryClient : IDisposable
                 if (resp.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable) { ingest.Restart(); continue; }
                 await EnsureSuccess(resp, $"blob {digest}", ct).ConfigureAwait(false);
                 if (offset > 0 && resp.StatusCode != HttpStatusCode.PartialContent) ingest.Restart(); // server ignored Range
-                await using var body = await resp.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+                await using var body = new IdleTimeoutStream(await resp.Content.ReadAsStreamAsync(ct).ConfigureAwait(false), _options.IdleTimeout,
+                    $"registry {_host}: blob {digest}: no data for {Seconds(_options.IdleTimeout)} (KAPSEL_REGISTRY_IDLE_TIMEOUT)");
                 var before = ingest.Offset;
                 await ingest.CopyFromAsync(body, done =>
                 {
@@ -294,7 +306,10 @@ public sealed class RegistryClient : IDisposable
                 req.Headers.Authorization = AuthenticationHeaderValue.Parse(cached.Header);
             try { resp = await _http.SendAsync(req, completion, ct).ConfigureAwait(false); }
             catch (HttpRequestException e) { throw new ImageException($"registry {_host}: {req.Method} {req.RequestUri.AbsolutePath}: {Flatten(e)}", e); }
-            catch (TaskCanceledException e) when (!ct.IsCancellationRequested) { throw new ImageException($"registry {_host}: {req.Method} {req.RequestUri.AbsolutePath}: timed out", e); }
+            catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
+            {
+                throw new ImageException($"registry {_host}: {req.Method} {req.RequestUri.AbsolutePath}: no answer within {Seconds(_options.IdleTimeout)} (KAPSEL_REGISTRY_IDLE_TIMEOUT)", e);
+            }
             if (resp.StatusCode != HttpStatusCode.Unauthorized || attempt == 2) return resp;
             var challenge = AuthChallenge.Parse(resp.Headers.WwwAuthenticate.ToString());
             if (challenge is null) return resp;

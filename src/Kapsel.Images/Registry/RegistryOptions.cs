@@ -24,7 +24,17 @@ public sealed record RegistryOptions
     /// <summary>Push blobs in PATCH chunks of this size; null = one monolithic PUT.</summary>
     public int? ChunkSize { get; init; }
 
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>How long a TCP/TLS connection may take (KAPSEL_REGISTRY_CONNECT_TIMEOUT, seconds).</summary>
+    public TimeSpan ConnectTimeout { get; init; } = FromEnvironment("KAPSEL_REGISTRY_CONNECT_TIMEOUT", 30);
+
+    /// <summary>
+    /// How long a registry may stay silent: until a response's headers, and between two reads of
+    /// a body (KAPSEL_REGISTRY_IDLE_TIMEOUT, seconds). A large layer takes as long as it flows.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = FromEnvironment("KAPSEL_REGISTRY_IDLE_TIMEOUT", 60);
+
+    private static TimeSpan FromEnvironment(string name, double seconds) =>
+        TimeSpan.FromSeconds(double.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? s : seconds);
 }
 
 /// <summary>Per-blob progress: bytes done of total for one layer (or config/manifest), for progress bars.</summary>

@@ -65,6 +65,30 @@ public sealed class BuildCliTests : IDisposable
         """;
 
     [Fact]
+    public void CopyThroughASymlinkedParentResolvesInsideTheContextNeverOnTheHost()
+    {
+        var host = Directory.CreateTempSubdirectory("kapsel-it-hostdir-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(host, "secret"), "host secret");
+            File.CreateSymbolicLink(Path.Combine(_context, "link"), host);
+            Write("Containerfile", "FROM busybox\nCOPY link/secret /x\n");
+            var r = Build("-t", "hostile-copy:1");
+            Assert.NotEqual(0, r.ExitCode);
+            Assert.Contains("not found", r.Stderr);
+            Assert.Single(r.Stderr.Trim().Split('\n'));
+
+            // As in Docker, the link resolves as if the context were "/": the context's own copy of that path.
+            Write(host.TrimStart('/') + "/secret", "context copy");
+            r = Build("-t", "hostile-copy:2");
+            Assert.True(r.ExitCode == 0, r.ToString());
+            var cat = _kapsel.Run("run", "--rm", "--network", "none", "hostile-copy:2", "cat", "/x");
+            Assert.Equal("context copy", cat.Stdout);
+        }
+        finally { Directory.Delete(host, recursive: true); }
+    }
+
+    [Fact]
     public void MultiStageBuildRunsAndSecondBuildIsFullyCached()
     {
         Write("Containerfile", MultiStage);
