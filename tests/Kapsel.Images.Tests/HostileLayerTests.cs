@@ -24,10 +24,10 @@ public sealed class HostileLayerTests : IDisposable
 
     public void Dispose() => _tmp.Dispose();
 
-    private string Refused(byte[] blob, Digest? diffId = null, string? expected = null)
+    private string Refused(byte[] blob, Digest? diffId = null, string? expected = null, LayerUnpackOptions? options = null)
     {
         var id = diffId ?? Digest.Of(blob);
-        var e = Assert.Throws<ImageException>(() => _store.Unpack(new MemoryStream(blob), id));
+        var e = Assert.Throws<ImageException>(() => _store.Unpack(new MemoryStream(blob), id, options));
         Assert.DoesNotContain('\n', e.Message);
         if (expected is not null) Assert.True(e.Message.Contains(expected), $"message: {e.Message}");
         Assert.False(Directory.Exists(_store.LayerPath(id)), "the layer directory must not exist after a refusal");
@@ -176,5 +176,39 @@ public sealed class HostileLayerTests : IDisposable
         var b = new byte[n];
         Random.Shared.NextBytes(b);
         return b;
+    }
+
+    /// <summary>A gzip'd tar holding one file of <paramref name="size"/> zeros, made by streaming (a few hundred KB).</summary>
+    private static byte[] GzipBomb(long size)
+    {
+        var output = new MemoryStream();
+        using (var gz = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true))
+        {
+            gz.Write(TarBuilder.RawHeader("zeros", '0', size));
+            var zeros = new byte[1 << 20];
+            for (var left = size; left > 0; left -= zeros.Length) gz.Write(zeros, 0, (int)Math.Min(left, zeros.Length));
+            gz.Write(new byte[(512 - size % 512) % 512 + 1024]);
+        }
+        return output.ToArray();
+    }
+
+    [Fact]
+    public void Gzip_bomb_is_refused_while_streaming_by_size_and_by_ratio()
+    {
+        var bomb = GzipBomb(256L << 20);
+        Assert.True(bomb.Length < 2 << 20, $"the bomb is {bomb.Length} bytes");
+        var diffId = Digest.Of(new byte[1]); // never reached: the limits stop it first
+        Refused(bomb, diffId, "KAPSEL_DECOMPRESS_MAX_BYTES",
+            new LayerUnpackOptions { Decompression = new DecompressionLimits(32L << 20, 1000, 1L << 30) });
+        Refused(bomb, diffId, "expands more than 50:1",
+            new LayerUnpackOptions { Decompression = new DecompressionLimits(1L << 40, 50, 8L << 20) });
+    }
+
+    [Fact]
+    public void Default_limits_let_ordinary_compressed_layers_through()
+    {
+        var tar = new TarBuilder().Dir("etc").File("etc/data", new string('x', 4 << 20)).Build();
+        var blob = TarBuilder.Gzip(tar);
+        Assert.NotNull(_store.Unpack(new MemoryStream(blob), Digest.Of(tar)));
     }
 }

@@ -7,7 +7,12 @@ public static class Decompression
 {
     public enum Kind { None, Gzip, Zstd }
 
-    public static (Stream Stream, Kind Kind) Open(Stream source, bool leaveOpen = false)
+    /// <summary>
+    /// Opens the decompressed view of <paramref name="source"/>, bounded by <paramref name="limits"/>
+    /// (<see cref="DecompressionLimits.Default"/> unless given): a small archive that would expand
+    /// into gigabytes (a "bomb") fails while streaming, before it fills the disk.
+    /// </summary>
+    public static (Stream Stream, Kind Kind) Open(Stream source, bool leaveOpen = false, DecompressionLimits? limits = null)
     {
         var head = new byte[4];
         var got = 0;
@@ -18,16 +23,20 @@ public static class Decompression
             got += n;
         }
         var prefixed = new PrefixedStream(head.AsMemory(0, got), source, leaveOpen);
+        limits ??= DecompressionLimits.Default;
         if (got >= 2 && head[0] == 0x1f && head[1] == 0x8b)
-            return (new GZipStream(prefixed, CompressionMode.Decompress), Kind.Gzip);
+            return (new BoundedDecompressionStream(new GZipStream(prefixed, CompressionMode.Decompress), prefixed, limits), Kind.Gzip);
         if (got == 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd)
-            return (new ZstdSharp.DecompressionStream(prefixed), Kind.Zstd);
+            return (new BoundedDecompressionStream(new ZstdSharp.DecompressionStream(prefixed), prefixed, limits), Kind.Zstd);
         return (prefixed, Kind.None);
     }
 
     /// <summary>Bytes already read for sniffing, then the rest of the stream.</summary>
-    private sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest, bool leaveOpen) : Stream
+    internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest, bool leaveOpen) : Stream
     {
+        /// <summary>Compressed bytes handed to the decompressor so far.</summary>
+        public long Consumed { get; private set; }
+
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
@@ -37,9 +46,12 @@ public static class Decompression
                 var n = Math.Min(prefix.Length, buffer.Length);
                 prefix.Span[..n].CopyTo(buffer);
                 prefix = prefix[n..];
+                Consumed += n;
                 return n;
             }
-            return rest.Read(buffer);
+            var got = rest.Read(buffer);
+            Consumed += got;
+            return got;
         }
 
         protected override void Dispose(bool disposing)

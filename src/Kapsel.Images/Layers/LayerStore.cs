@@ -47,7 +47,7 @@ public sealed class LayerStore
         Directory.CreateDirectory(temp);
         try
         {
-            var (decompressed, _) = Decompression.Open(layer, leaveOpen: true);
+            var (decompressed, _) = Decompression.Open(layer, leaveOpen: true, (options ?? new LayerUnpackOptions()).Decompression);
             using var verifying = new VerifyingReadStream(decompressed, diffId, -1, $"layer {diffId} (diff_id)", verifyAtEof: false);
             // Verified after the tar: a truncated stream is reported as truncated, not as a digest mismatch.
             // Buffered: tar headers are read 512 bytes at a time.

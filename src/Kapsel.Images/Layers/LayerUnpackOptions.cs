@@ -14,6 +14,9 @@ public sealed record LayerUnpackOptions
 
     /// <summary>Turn .wh.NAME / .wh..wh..opq into overlayfs whiteouts (0/0 char devices, trusted.overlay.opaque=y).</summary>
     public bool OverlayWhiteouts { get; init; } = true;
+
+    /// <summary>Bounds on the decompressed size of the layer (a bomb fails while streaming).</summary>
+    public DecompressionLimits Decompression { get; init; } = DecompressionLimits.Default;
 }
 
 /// <summary>What an unpack did, for logs and tests.</summary>
