@@ -81,14 +81,17 @@ public sealed class KapselEngine : IDisposable
     private static bool ProcessIsAlive(int pid) => Directory.Exists($"/proc/{pid}");
 
     /// <summary>
-    /// Instances recorded as running whose process is gone (the kapsel that watched them was
-    /// killed) are marked stopped with an unknown exit code, so listings never lie.
+    /// Instances recorded as running whose process and owner are both gone (the kapsel that
+    /// watched them was killed) are marked stopped with an unknown exit code, so listings never
+    /// lie. While the owner lives it records the exit (and a restart) itself: writing here too
+    /// would race with it and could overwrite its record with a stale one.
     /// </summary>
     public List<Instance> ListInstances()
     {
         var repo = Instances;
         var list = repo.List();
-        foreach (var i in list.Where(i => i.State == InstanceState.Running && (i.Pid is not { } pid || !ProcessIsAlive(pid))))
+        foreach (var i in list.Where(i => i.State == InstanceState.Running && (i.Pid is not { } pid || !ProcessIsAlive(pid))
+                                          && (i.MonitorPid is not { } owner || !ProcessIsAlive(owner))))
         {
             i.State = InstanceState.Stopped;
             i.Finished ??= DateTimeOffset.UtcNow;

@@ -33,10 +33,10 @@ public sealed class AppLifecycleTests : IDisposable
 
     private JsonElement Inspect(string name) => JsonDocument.Parse(Ok("inspect", name).Stdout).RootElement[0];
 
-    private void WaitUntil(Func<bool> condition, string what)
+    private void WaitUntil(Func<bool> condition, string what, string? instance = null)
     {
         for (var i = 0; i < 100 && !condition(); i++) Thread.Sleep(100);
-        Assert.True(condition(), $"timed out waiting until {what}");
+        Assert.True(condition(), $"timed out waiting until {what}" + (instance is null ? "" : $"; inspect: {_kapsel.Run("inspect", instance)}"));
     }
 
     [Fact]
@@ -101,8 +101,9 @@ public sealed class AppLifecycleTests : IDisposable
     public void RestartPolicyRestartsOnFailureUpToItsLimitButNotAfterStop()
     {
         Ok("run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo attempt; exit 1");
-        WaitUntil(() => Inspect("flaky").GetProperty("state").GetString() == "stopped" && Inspect("flaky").GetProperty("restartCount").GetInt32() == 2,
-            "two restarts happened and it stopped");
+        // One snapshot per look: two inspects could see "stopped" from one attempt and the count from the next.
+        WaitUntil(() => Inspect("flaky") is var i && i.GetProperty("state").GetString() == "stopped" && i.GetProperty("restartCount").GetInt32() == 2,
+            "two restarts happened and it stopped", "flaky");
         Assert.Equal(3, Ok("logs", "flaky").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Equal(1, Inspect("flaky").GetProperty("exitCode").GetInt32());
 
