@@ -31,7 +31,8 @@ public static class Program
         for (; i < args.Length && args[i].StartsWith('-'); i++)
         {
             var a = args[i];
-            string? Next() => i + 1 < args.Length ? args[++i] : throw new UsageException($"option {a} needs a value");
+            string? Next() => i + 1 < args.Length ? args[++i] : null;
+            if (a is "--root" or "--run-root" && i + 1 >= args.Length) return Fail($"option {a} needs a value", 125, usage: true);
             if (a == "--root") root = Next();
             else if (a.StartsWith("--root=")) root = a[7..];
             else if (a == "--run-root") runRoot = Next();
@@ -42,6 +43,7 @@ public static class Program
             else return Fail($"unknown global option {a}", 125, usage: true);
         }
 
+        Debug = debug;
         using var ctx = new CliContext { RootOption = root, RunRootOption = runRoot, Debug = debug };
         if (i >= args.Length) { HelpCommand.Print(); return 0; }
         var name = args[i];
@@ -64,8 +66,9 @@ public static class Program
                 UsageException u => Fail(u.Message, 125, usage: true, command: name),
                 Engine.Drivers.CommandNotRunnableException c => Fail(c.Message, c.ExitCode),
                 KapselException or ImageException or HostPackageMissingException or SyscallException or Network.Networks.NetworkException
-                    or Linux.Spawn.SpawnException => Fail(e.Message, 125, debug ? e : null),
-                _ => Fail($"internal error: {e.Message}", 125, e),
+                    or Linux.Spawn.SpawnException or Oci.OciException => Fail(e.Message, 125, e),
+                IOException or UnauthorizedAccessException => Fail(e.Message, 125, e),
+                _ => Fail($"internal error ({e.GetType().Name}): {e.Message}", 125, e),
             };
         }
     }
@@ -82,12 +85,18 @@ public static class Program
         catch (IOException) { return "kapsel"; }
     }
 
+    /// <summary>
+    /// The one way errors reach the user: one line (cut, control bytes escaped), the help hint on
+    /// the same line; a stack trace only with --debug or KAPSEL_DEBUG.
+    /// </summary>
     private static int Fail(string message, int code, Exception? detail = null, bool usage = false, string? command = null)
     {
-        Console.Error.WriteLine($"kapsel: {message}");
-        if (usage) Console.Error.WriteLine($"See 'kapsel {(command is null ? "" : command + " ")}--help'.");
-        if (detail is not null && (Environment.GetEnvironmentVariable("KAPSEL_DEBUG") is not null || detail is not KapselException))
+        var hint = usage ? $" (see 'kapsel {(command is null ? "" : command + " ")}--help')" : "";
+        Console.Error.WriteLine($"kapsel: {ErrorText.OneLine(message)}{hint}");
+        if (detail is not null && (Debug || Environment.GetEnvironmentVariable("KAPSEL_DEBUG") is not null))
             Console.Error.WriteLine(detail.ToString());
         return code;
     }
+
+    private static bool Debug;
 }

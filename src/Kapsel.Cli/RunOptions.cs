@@ -87,7 +87,10 @@ public static class RunOptions
     public static IEnumerable<string> ReadEnvFile(string path)
     {
         if (!File.Exists(path)) throw new KapselException($"env file \"{path}\" not found");
-        foreach (var raw in File.ReadLines(path))
+        string text;
+        try { text = Kapsel.Linux.Fs.BoundedFile.ReadText(path, "env file"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new KapselException(e.Message); }
+        foreach (var raw in text.Split('\n'))
         {
             var line = raw.Trim();
             if (line.Length == 0 || line.StartsWith('#')) continue;

@@ -20,6 +20,7 @@ public static class CpCommand
         if (p.Count != 2) throw new UsageException("\"kapsel cp\" needs a SOURCE and a DESTINATION, one of them INSTANCE:PATH");
         var (srcInstance, srcPath) = SplitRef(p[0]);
         var (dstInstance, dstPath) = SplitRef(p[1]);
+        if (srcPath.Length == 0 || dstPath.Length == 0) throw new UsageException("\"kapsel cp\": SOURCE and DESTINATION must not be empty paths");
         var copy = new InstanceCopy();
         if (srcInstance is not null && dstInstance is null) copy.CopyOut(InstanceArgs.Find(ctx, srcInstance), srcPath, dstPath);
         else if (srcInstance is null && dstInstance is not null) copy.CopyIn(InstanceArgs.Find(ctx, dstInstance), srcPath, dstPath);

@@ -14,9 +14,22 @@ public sealed record ContainerUser(uint Uid, uint Gid, IReadOnlyList<uint> Addit
 {
     public static readonly ContainerUser Root = new(0, 0, [], "/root");
 
+    /// <summary>The largest uid/gid accepted (as runc); 4294967295 is -1, "unchanged", to setresuid.</summary>
+    public const uint MaxId = int.MaxValue;
+
+    /// <summary>Refuses numeric ids out of range before anything is made (`-u`, `exec -u`, an image's User).</summary>
+    public static void CheckSpec(string? spec, string what)
+    {
+        if (string.IsNullOrEmpty(spec)) return;
+        foreach (var part in spec.Split(':', 2))
+            if (part.Length > 0 && part.All(char.IsAsciiDigit) && (!ulong.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id > MaxId))
+                throw new KapselException($"{what} \"{Linux.ErrorText.Value(spec)}\": id {Linux.ErrorText.Value(part, 24)} is outside 0..{MaxId}");
+    }
+
     public static ContainerUser Resolve(string rootfs, string? spec)
     {
         if (string.IsNullOrEmpty(spec)) spec = "0";
+        CheckSpec(spec, "user");
         var parts = spec.Split(':', 2);
         var passwd = ReadInRoot(rootfs, "/etc/passwd");
         var groups = ReadInRoot(rootfs, "/etc/group");
@@ -32,8 +45,8 @@ public sealed record ContainerUser(uint Uid, uint Gid, IReadOnlyList<uint> Addit
         else
         {
             if (entry is null) throw new KapselException($"unable to find user {parts[0]}: no matching entries in the instance's /etc/passwd");
-            uid = uint.Parse(entry[2], CultureInfo.InvariantCulture);
-            gid = uint.Parse(entry[3], CultureInfo.InvariantCulture);
+            if (!uint.TryParse(entry[2], NumberStyles.None, CultureInfo.InvariantCulture, out uid) || !uint.TryParse(entry[3], NumberStyles.None, CultureInfo.InvariantCulture, out gid))
+                throw new KapselException($"user {parts[0]}: the instance's /etc/passwd entry has no valid uid/gid");
         }
         if (entry is not null) { home = entry[5]; userName = entry[0]; }
 
@@ -43,12 +56,16 @@ public sealed record ContainerUser(uint Uid, uint Gid, IReadOnlyList<uint> Addit
             {
                 var group = Entries(groups).FirstOrDefault(f => f.Length >= 3 && f[0] == parts[1])
                     ?? throw new KapselException($"unable to find group {parts[1]}: no matching entries in the instance's /etc/group");
-                gid = uint.Parse(group[2], CultureInfo.InvariantCulture);
+                if (!uint.TryParse(group[2], NumberStyles.None, CultureInfo.InvariantCulture, out gid))
+                    throw new KapselException($"group {parts[1]}: the instance's /etc/group entry has no valid gid");
             }
         }
         var extra = userName is null ? [] : Entries(groups)
             .Where(f => f.Length >= 4 && f[3].Split(',').Contains(userName) && uint.TryParse(f[2], out _))
             .Select(f => uint.Parse(f[2], CultureInfo.InvariantCulture)).Where(g => g != gid).Distinct().ToList();
+        // A hostile /etc/passwd may name -1 too.
+        if (uid > MaxId || gid > MaxId || extra.Any(g => g > MaxId))
+            throw new KapselException($"user \"{Linux.ErrorText.Value(spec)}\" resolves to an id outside 0..{MaxId}");
         return new ContainerUser(uid, gid, extra, home ?? (uid == 0 ? "/root" : "/"));
     }
 

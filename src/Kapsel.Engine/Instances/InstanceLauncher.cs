@@ -16,6 +16,22 @@ public sealed class InstanceLauncher(KapselEngine engine)
     private static readonly string[] DefaultEnv =
         ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"];
 
+    /// <summary>The kernel's execve limits (MAX_ARG_STRLEN per string, ~ARG_MAX in all), checked before anything is made.</summary>
+    private static void CheckExecLimits(IReadOnlyList<string> command, IReadOnlyList<string> env)
+    {
+        const int maxString = 128 * 1024, maxTotal = 2 * 1024 * 1024;
+        long total = 0;
+        foreach (var (s, what) in command.Select(c => (c, "argument")).Concat(env.Select(e => (e, "environment variable"))))
+        {
+            var bytes = System.Text.Encoding.UTF8.GetByteCount(s) + 1;
+            if (bytes > maxString)
+                throw new KapselException($"{what} \"{Linux.ErrorText.Value(s, 40)}\" is {bytes} bytes: the kernel allows {maxString} per string");
+            if (s.Contains('\0')) throw new KapselException($"{what} \"{Linux.ErrorText.Value(s, 40)}\" contains a NUL byte");
+            total += bytes;
+        }
+        if (total > maxTotal) throw new KapselException($"arguments and environment take {total} bytes: the kernel allows about {maxTotal}");
+    }
+
     /// <summary>Validates the request, resolves (pulls) the image, records the instance and creates its host resources; undone on failure.</summary>
     public (Instance Instance, LocalImage Image) Prepare(RunRequest request, Action<string>? progress = null)
     {
@@ -32,6 +48,8 @@ public sealed class InstanceLauncher(KapselEngine engine)
         var defaults = image.Defaults;
         var config = request.Config;
         config.User = request.User is { Length: > 0 } ru ? ru : config.User ?? (defaults.User is { Length: > 0 } u ? u : null);
+        ContainerUser.CheckSpec(request.User, "--user");
+        ContainerUser.CheckSpec(config.User, $"image {image.DisplayName}: User");
         var entrypoint = request.Entrypoint ?? defaults.Entrypoint;
         // The image's StopSignal and Volumes (an anonymous volume per path no -v/--mount covers), as Docker applies them.
         config.StopSignal ??= defaults.StopSignal;
@@ -53,6 +71,7 @@ public sealed class InstanceLauncher(KapselEngine engine)
             Created = DateTimeOffset.UtcNow,
             Config = config,
         };
+        CheckExecLimits(instance.Command, instance.Env);
         if (instance.Command.Count == 0)
             throw new KapselException($"no command: image {image.DisplayName} has neither Entrypoint nor Cmd, and none was given");
         if (config.Hostname is null && config.Network == "host") config.Hostname = Environment.MachineName; // as Docker does

@@ -33,7 +33,11 @@ public static partial class ContainerfileParser
     [GeneratedRegex(@"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")]
     private static partial Regex DirectiveRegex();
 
-    public static Containerfile ParseFile(string path) => Parse(File.ReadAllText(path), Path.GetFileName(path));
+    public static Containerfile ParseFile(string path)
+    {
+        try { return Parse(Kapsel.Linux.Fs.BoundedFile.ReadText(path, "Containerfile"), Path.GetFileName(path)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ImageException(e.Message, e); }
+    }
 
     public static Containerfile Parse(string text, string fileName = "Containerfile")
     {

@@ -107,7 +107,7 @@ public sealed class ContextFilter
         candidates.Add(Path.Combine(contextDir, ".containerignore"));
         candidates.Add(Path.Combine(contextDir, ".dockerignore"));
         var file = candidates.FirstOrDefault(File.Exists);
-        return file is null ? None : new ContextFilter(File.ReadAllLines(file));
+        return file is null ? None : new ContextFilter(Kapsel.Linux.Fs.BoundedFile.ReadText(file, ".dockerignore").Split('\n').Select(l => l.TrimEnd('\r')).ToArray());
     }
 
     public bool IsEmpty => _rules.Count == 0;
