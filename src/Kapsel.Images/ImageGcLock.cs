@@ -1,4 +1,4 @@
-using Kapsel.Linux.Interop;
+using Kapsel.Linux.Fs;
 
 namespace Kapsel.Images;
 
@@ -9,40 +9,20 @@ namespace Kapsel.Images;
 /// </summary>
 public sealed class ImageGcLock : IDisposable
 {
-    private readonly FileStream _file;
+    private readonly LockFile _lock;
 
-    private ImageGcLock(FileStream file) => _file = file;
+    private ImageGcLock(LockFile held) => _lock = held;
 
-    private static FileStream Open(string imagesDir)
+    private static string PathIn(string imagesDir)
     {
         Directory.CreateDirectory(imagesDir);
-        return new FileStream(Path.Combine(imagesDir, ".gc.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+        return Path.Combine(imagesDir, ".gc.lock");
     }
 
-    public static ImageGcLock Shared(string imagesDir)
-    {
-        var f = Open(imagesDir);
-        try { FlockCalls.Shared((int)f.SafeFileHandle.DangerousGetHandle()); }
-        catch { f.Dispose(); throw; }
-        return new ImageGcLock(f);
-    }
+    public static ImageGcLock Shared(string imagesDir) => new(LockFile.Shared(PathIn(imagesDir)));
 
     /// <summary>Exclusive; <paramref name="waiting"/> is told when another process holds the lock and this one waits.</summary>
-    public static ImageGcLock Exclusive(string imagesDir, Action? waiting = null)
-    {
-        var f = Open(imagesDir);
-        try
-        {
-            var fd = (int)f.SafeFileHandle.DangerousGetHandle();
-            if (!FlockCalls.TryExclusive(fd))
-            {
-                waiting?.Invoke();
-                FlockCalls.Exclusive(fd);
-            }
-        }
-        catch { f.Dispose(); throw; }
-        return new ImageGcLock(f);
-    }
+    public static ImageGcLock Exclusive(string imagesDir, Action? waiting = null) => new(LockFile.Exclusive(PathIn(imagesDir), waiting));
 
-    public void Dispose() => _file.Dispose();
+    public void Dispose() => _lock.Dispose();
 }

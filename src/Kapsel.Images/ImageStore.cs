@@ -105,8 +105,7 @@ public sealed class ImageStore(string imagesDir)
         var dir = ImageDir(reference);
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(dir)!);
         // One builder per image at a time, also across concurrent kapsel processes.
-        using var lockFile = new FileStream(dir + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
-        Kapsel.Linux.Interop.FlockCalls.Exclusive(lockFile.SafeFileHandle);
+        using var lockFile = Kapsel.Linux.Fs.LockFile.Exclusive(dir + ".lock");
         if (Find(reference) is { } builtMeanwhile) return builtMeanwhile;
 
         var temp = dir + ".tmp-" + Environment.ProcessId;

@@ -1,3 +1,4 @@
+using Kapsel.Linux.Fs;
 using System.Security.Cryptography;
 using Kapsel.Linux.Interop;
 
@@ -12,7 +13,7 @@ namespace Kapsel.Images.Content;
 public sealed class BlobIngest : IDisposable
 {
     private readonly ContentStore _store;
-    private readonly FileStream _lock;
+    private readonly LockFile _lock;
     private readonly string _partial;
     private FileStream? _file;
     private IncrementalHash? _hash;
@@ -33,9 +34,7 @@ public sealed class BlobIngest : IDisposable
         ExpectedSize = expectedSize;
         Directory.CreateDirectory(store.IngestDir);
         _partial = Path.Combine(store.IngestDir, digest.Hex + ".partial");
-        _lock = new FileStream(Path.Combine(store.IngestDir, digest.Hex + ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
-        try { FlockCalls.Exclusive(_lock.SafeFileHandle); }
-        catch { _lock.Dispose(); throw; }
+        _lock = LockFile.Exclusive(Path.Combine(store.IngestDir, digest.Hex + ".lock"));
         var info = new FileInfo(_partial);
         Offset = info.Exists ? info.Length : 0;
         if (expectedSize >= 0 && Offset > expectedSize) Restart();

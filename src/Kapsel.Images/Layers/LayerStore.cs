@@ -1,3 +1,4 @@
+using Kapsel.Linux.Fs;
 using Kapsel.Images.Content;
 using Kapsel.Images.Layout;
 using Kapsel.Linux.Interop;
@@ -39,8 +40,7 @@ public sealed class LayerStore
     {
         var final = LayerPath(diffId);
         if (Directory.Exists(final)) return null;
-        using var lockFile = new FileStream(Path.Combine(Root, "." + diffId.Hex + ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
-        FlockCalls.Exclusive(lockFile.SafeFileHandle);
+        using var lockFile = LockFile.Exclusive(Path.Combine(Root, "." + diffId.Hex + ".lock"));
         if (Directory.Exists(final)) return null;
 
         var temp = Path.Combine(Root, $".tmp-{diffId.Hex[..16]}-{Environment.ProcessId}-{Guid.NewGuid():N}");

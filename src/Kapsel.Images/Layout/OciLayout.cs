@@ -1,3 +1,4 @@
+using Kapsel.Linux.Fs;
 using Kapsel.Images.Content;
 using Kapsel.Linux.Interop;
 
@@ -97,8 +98,7 @@ public sealed class OciLayout
 
     private void UpdateIndex(Action<ImageIndex> change)
     {
-        using var lockFile = new FileStream(Path.Combine(Root, "index.json.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
-        FlockCalls.Exclusive(lockFile.SafeFileHandle);
+        using var lockFile = LockFile.Exclusive(Path.Combine(Root, "index.json.lock"));
         var index = ReadIndex();
         index.SchemaVersion = 2;
         index.MediaType ??= MediaTypes.OciIndex;

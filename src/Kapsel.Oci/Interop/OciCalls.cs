@@ -3,11 +3,10 @@ using Kapsel.Linux;
 
 namespace Kapsel.Oci.Interop;
 
-/// <summary>The few host-side libc calls the runtime needs beyond Kapsel.Linux: statvfs, mkfifo, flock, mkdirat/mknodat.</summary>
+/// <summary>The few host-side libc calls the runtime needs beyond Kapsel.Linux: statvfs, mkfifo, chmod.</summary>
 internal static unsafe partial class OciCalls
 {
     public const ulong ST_RDONLY = 1, ST_NOSUID = 2, ST_NODEV = 4, ST_NOEXEC = 8, ST_NOATIME = 1024, ST_NODIRATIME = 2048, ST_RELATIME = 4096;
-    public const int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
 
     [StructLayout(LayoutKind.Sequential)]
     private struct StatVfs
@@ -21,9 +20,6 @@ internal static unsafe partial class OciCalls
 
     [LibraryImport("libc.so.6", EntryPoint = "mkfifo", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int mkfifo(string path, int mode);
-
-    [LibraryImport("libc.so.6", EntryPoint = "flock", SetLastError = true)]
-    private static partial int flock(int fd, int operation);
 
     [LibraryImport("libc.so.6", EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int chmod(string path, int mode);
@@ -42,7 +38,4 @@ internal static unsafe partial class OciCalls
     }
 
     public static void Chmod(string path, int mode) => SyscallException.Check(chmod(path, mode), $"chmod(\"{path}\")");
-
-    public static void Flock(int fd, int operation) =>
-        SyscallException.Check(flock(fd, operation), $"flock({fd}, {operation})");
 }

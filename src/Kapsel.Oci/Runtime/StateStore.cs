@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Kapsel.Linux;
+using Kapsel.Linux.Fs;
 using Kapsel.Linux.Interop;
 using Kapsel.Oci.Interop;
 using Kapsel.Oci.Spec;
@@ -50,14 +51,12 @@ public sealed partial class StateStore(string root)
     }
 
     /// <summary>An exclusive lock on one container, held until disposed.</summary>
-    public ContainerLock Lock(string id)
+    public LockFile Lock(string id)
     {
         CheckId(id);
         var dir = DirOf(id);
         if (!Directory.Exists(dir)) throw new OciException($"container \"{id}\" does not exist");
-        var fd = FileCalls.Open(Path.Combine(dir, LockName), FileCalls.O_RDWR | FileCalls.O_CREAT, 0x180);
-        OciCalls.Flock(fd, OciCalls.LOCK_EX);
-        return new ContainerLock(fd);
+        return LockFile.Exclusive(Path.Combine(dir, LockName));
     }
 
     public void Save(PersistedState state)
@@ -100,7 +99,3 @@ public sealed partial class StateStore(string root)
     private static partial Regex IdPattern();
 }
 
-public sealed class ContainerLock(int fd) : IDisposable
-{
-    public void Dispose() => FileCalls.Close(fd);
-}

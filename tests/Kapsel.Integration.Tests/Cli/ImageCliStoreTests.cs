@@ -11,6 +11,17 @@ public sealed class ImageCliStoreTests : IDisposable
     public void Dispose() => _f.Dispose();
 
     [Fact]
+    public void ConcurrentFirstUsesOfABuiltInImageWaitForOneBuild()
+    {
+        // Eight processes need the built-in busybox image at once: one builds it, the others wait
+        // for its lock (a FileStream-opened lock file made them fail "being used by another process").
+        var results = Enumerable.Range(0, 8).AsParallel().WithDegreeOfParallelism(8)
+            .Select(_ => _f.Kapsel.Run("run", "--rm", "--level", "chroot", "busybox", "--", "/bin/true")).ToList();
+        Assert.All(results, r => Assert.True(r.ExitCode == 0, r.ToString()));
+        Assert.Single(JsonNode.Parse(_f.Must("images", "--format", "json").Stdout)!.AsArray());
+    }
+
+    [Fact]
     public void ImportInspectTagHistoryAndRun()
     {
         var id = _f.Must("image", "import", _f.BusyboxTar, "localhost/imp/bb:1").Stdout.Trim();
