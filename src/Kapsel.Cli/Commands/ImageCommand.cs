@@ -121,7 +121,7 @@ public static class ImageCommand
         var names = args.Positionals();
         if (names.Count == 0) throw new UsageException("\"kapsel image rm\" needs at least one NAME[:TAG]");
         var store = ctx.Engine.Images;
-        foreach (var n in names)
+        return PerName.Each(names, n =>
         {
             try { store.Remove(n); }
             catch (ImageException) when (IsIdOf(store, n, out var byId))
@@ -130,7 +130,6 @@ public static class ImageCommand
                 store.Oci.Layout.RemoveAll(byId!.Descriptor.DigestText);
             }
             Console.Out.WriteLine($"Removed {n}");
-        }
-        return 0;
+        });
     }
 }

@@ -18,9 +18,9 @@ public static class ImageInspectCommands
         if (format != "json") throw new UsageException($"unknown --format \"{format}\" (json)");
         var names = args.Positionals();
         if (names.Count == 0) throw new UsageException("\"kapsel image inspect\" needs at least one image");
-        var details = names.Select(n => ImageInspector.Inspect(ctx.Engine.Images, n)).ToList();
+        var (details, exit) = PerName.Collect(names, n => ImageInspector.Inspect(ctx.Engine.Images, n));
         Console.Out.WriteLine(JsonSerializer.Serialize(details, ImageDetailsJsonContext.Default.ListImageDetails));
-        return 0;
+        return exit;
     }
 
     private static int RunHistory(CliContext ctx, ArgReader args)

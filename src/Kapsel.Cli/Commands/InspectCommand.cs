@@ -19,15 +19,9 @@ public static class InspectCommand
     {
         var names = new ArgReader(argv).Positionals();
         if (names.Count == 0) throw new UsageException("\"kapsel inspect\" needs at least one INSTANCE");
-        var list = new List<InstanceDetails>();
-        var failed = 0;
-        foreach (var name in names)
-        {
-            try { list.Add(Details(ctx, InstanceArgs.Find(ctx, name))); }
-            catch (KapselException e) { Console.Error.WriteLine($"kapsel: {e.Message}"); failed++; }
-        }
+        var (list, exit) = PerName.Collect(names, name => Details(ctx, InstanceArgs.Find(ctx, name)));
         Console.Out.WriteLine(JsonSerializer.Serialize(list, CliJsonContext.Default.ListInstanceDetails));
-        return failed == 0 ? 0 : 1;
+        return exit;
     }
 
     public static InstanceDetails Details(CliContext ctx, Instance i)

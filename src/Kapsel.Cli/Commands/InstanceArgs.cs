@@ -3,7 +3,7 @@ using Kapsel.Engine.Instances;
 
 namespace Kapsel.Cli.Commands;
 
-/// <summary>Looking up the instances a command names, and running an action per instance docker-style (errors per name, exit 1 if any failed).</summary>
+/// <summary>Looking up the instances a command names, and running an action per instance docker-style (the PerName convention).</summary>
 public static class InstanceArgs
 {
     public static Instance Find(CliContext ctx, string nameOrId) =>
@@ -12,20 +12,10 @@ public static class InstanceArgs
     public static int ForEach(CliContext ctx, IReadOnlyList<string> names, string command, Action<Instance> action, bool echo = true)
     {
         if (names.Count == 0) throw new UsageException($"\"kapsel {command}\" needs at least one INSTANCE");
-        var failed = 0;
-        foreach (var name in names)
+        return PerName.Each(names, name =>
         {
-            try
-            {
-                action(Find(ctx, name));
-                if (echo) Console.Out.WriteLine(name);
-            }
-            catch (KapselException e)
-            {
-                Console.Error.WriteLine($"kapsel: {e.Message}");
-                failed++;
-            }
-        }
-        return failed == 0 ? 0 : 1;
+            action(Find(ctx, name));
+            if (echo) Console.Out.WriteLine(name);
+        });
     }
 }

@@ -84,15 +84,15 @@ public static class NetworkCommand
         var names = args.Positionals();
         if (names.Count == 0) throw new UsageException("\"kapsel network inspect\" needs at least one NAME");
         var instances = ctx.Engine.Instances.List().ToDictionary(i => i.Id);
-        var result = names.Select(name =>
+        var (result, exit) = PerName.Collect(names, name =>
         {
             var n = ctx.Engine.Networks.Get(name);
             var attached = ctx.Engine.Networks.Store.ListLeases(n.Name).Select(l => new NetworkMemberJson(
                 l.InstanceId, instances.TryGetValue(l.InstanceId, out var i) ? i.Name : l.Hostname, l.Address.ToString(), l.Mac, l.HostLink)).ToList();
             return ToJson(n, attached.Count) with { Members = attached };
-        }).ToList();
+        });
         Console.Out.WriteLine(JsonSerializer.Serialize(result, CliJsonContext.Default.ListNetworkJson));
-        return 0;
+        return exit;
     }
 
     private static int Remove(CliContext ctx, ArgReader args)
@@ -100,17 +100,11 @@ public static class NetworkCommand
         var force = args.Flag("-f", "--force");
         var names = args.Positionals();
         if (names.Count == 0) throw new UsageException("\"kapsel network rm\" needs at least one NAME");
-        var failed = 0;
-        foreach (var name in names)
+        return PerName.Each(names, name =>
         {
-            try
-            {
-                ctx.Engine.Networks.Delete(name, force);
-                Console.Out.WriteLine(name);
-            }
-            catch (NetworkException e) { Console.Error.WriteLine($"kapsel: {e.Message}"); failed++; }
-        }
-        return failed == 0 ? 0 : 1;
+            ctx.Engine.Networks.Delete(name, force);
+            Console.Out.WriteLine(name);
+        });
     }
 
     private static int Connect(CliContext ctx, ArgReader args)

@@ -20,21 +20,10 @@ public static class RmCommand
         var force = args.Flag("-f", "--force");
         var names = args.Positionals();
         if (names.Count == 0) throw new UsageException("\"kapsel rm\" needs at least one INSTANCE");
-        var failed = 0;
-        foreach (var name in names)
+        return PerName.Each(names, name =>
         {
-            try
-            {
-                var instance = ctx.Engine.Instances.Find(name) ?? throw new KapselException($"no such instance: {name}");
-                ctx.Engine.Remove(instance, force);
-                Console.Out.WriteLine(name);
-            }
-            catch (KapselException e)
-            {
-                Console.Error.WriteLine($"kapsel: {e.Message}");
-                failed++;
-            }
-        }
-        return failed == 0 ? 0 : 1;
+            ctx.Engine.Remove(InstanceArgs.Find(ctx, name), force);
+            Console.Out.WriteLine(name);
+        });
     }
 }

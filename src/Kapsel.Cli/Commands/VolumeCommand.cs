@@ -48,11 +48,10 @@ public static class VolumeCommand
             {
                 var names = args.Positionals();
                 if (names.Count == 0) throw new UsageException("\"kapsel volume inspect\" needs at least one NAME");
-                var missing = names.FirstOrDefault(n => !volumes.Exists(n));
-                if (missing is not null) throw new Engine.KapselException($"no such volume: {missing}");
-                var rows = Rows(ctx, volumes.List().Where(v => names.Contains(v.Name)));
+                var (found, exit) = PerName.Collect(names, n => volumes.Exists(n) ? n : throw new Engine.KapselException($"no such volume: {n}"));
+                var rows = Rows(ctx, volumes.List().Where(v => found.Contains(v.Name)));
                 Console.Out.WriteLine(JsonSerializer.Serialize(rows, CliJsonContext.Default.ListVolumeJson));
-                return 0;
+                return exit;
             }
             case "rm" or "remove":
             {
@@ -60,13 +59,7 @@ public static class VolumeCommand
                 var names = args.Positionals();
                 if (names.Count == 0) throw new UsageException("\"kapsel volume rm\" needs at least one NAME");
                 var instances = ctx.Engine.Instances.List();
-                var failed = 0;
-                foreach (var name in names)
-                {
-                    try { volumes.Remove(name, instances, force); Console.Out.WriteLine(name); }
-                    catch (Engine.KapselException e) { Console.Error.WriteLine($"kapsel: {e.Message}"); failed++; }
-                }
-                return failed == 0 ? 0 : 1;
+                return PerName.Each(names, name => { volumes.Remove(name, instances, force); Console.Out.WriteLine(name); });
             }
             case "prune":
             {

@@ -25,6 +25,36 @@ public sealed class HostileCliTests : IDisposable
         Directory.Delete(_tmp, recursive: true);
     }
 
+    [Fact]
+    public void MissingObjectsExitOneInVerbsOfSeveralNamesAnd125Elsewhere()
+    {
+        string[][] perName =
+        [
+            ["inspect", "nope"], ["rm", "nope"], ["rm", "-f", "nope"], ["start", "nope"], ["stop", "nope"], ["restart", "nope"],
+            ["kill", "nope"], ["wait", "nope"], ["image", "inspect", "nope"], ["image", "rm", "nope"], ["rmi", "nope"],
+            ["volume", "inspect", "nope"], ["volume", "rm", "nope"], ["network", "inspect", "nope"], ["network", "rm", "nope"],
+        ];
+        string[][] single =
+        [
+            ["logs", "nope"], ["exec", "nope", "true"], ["cp", "nope:/x", _tmp], ["port", "nope"], ["stats", "--no-stream", "nope"],
+            ["top", "nope"], ["commit", "nope", "x:1"], ["tag", "nope", "x:1"], ["image", "history", "nope"],
+            ["image", "save", "-o", Path.Combine(_tmp, "x.tar"), "nope"],
+        ];
+        foreach (var (args, code) in perName.Select(a => (a, 1)).Concat(single.Select(a => (a, 125))))
+        {
+            var r = _kapsel.Run(args);
+            Assert.True(r.ExitCode == code, $"kapsel {string.Join(' ', args)}: expected exit {code}, {r}");
+            Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains("nope", r.Stderr);
+        }
+        // The names that exist are still handled, and shown: docker's inspect prints what it found.
+        _kapsel.Run("volume", "create", "there");
+        var both = _kapsel.Run("volume", "inspect", "there", "nope");
+        Assert.Equal(1, both.ExitCode);
+        Assert.Contains("\"there\"", both.Stdout);
+        Assert.Equal(0, _kapsel.Run("volume", "rm", "there").ExitCode);
+    }
+
     private string Refused(string mentions, params string[] args)
     {
         var r = _kapsel.Run(args);

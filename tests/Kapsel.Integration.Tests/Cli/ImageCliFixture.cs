@@ -41,10 +41,10 @@ public sealed class ImageCliFixture : IDisposable
         return (JsonObject)JsonNode.Parse(r.Stdout)!.AsArray().Single()!;
     }
 
-    /// <summary>Asserts a kapsel failure: exit 125 and exactly one line on stderr, no stack trace.</summary>
-    public static void AssertOneLineFailure(Result r, string? mentions = null)
+    /// <summary>Asserts a kapsel failure: exit 125 (1 for a verb of several names, the PerName convention) and exactly one line on stderr, no stack trace.</summary>
+    public static void AssertOneLineFailure(Result r, string? mentions = null, int exitCode = 125)
     {
-        Assert.True(r.ExitCode == 125, r.ToString());
+        Assert.True(r.ExitCode == exitCode, r.ToString());
         Assert.Single(r.Stderr.Trim().Split('\n'));
         Assert.DoesNotContain("   at ", r.Stderr);
         if (mentions is not null) Assert.Contains(mentions, r.Stderr);

@@ -56,8 +56,8 @@ public sealed class ImageCliStoreTests : IDisposable
         _f.Must("rmi", "localhost/imp/bb:2");
         Assert.Single(_f.Inspect("localhost/imp/bb:1")["repoTags"]!.AsArray());
         _f.Must("rmi", id[7..19]); // by id: every name goes
-        ImageCliFixture.AssertOneLineFailure(_f.Kapsel.Run("image", "inspect", "localhost/imp/bb:1"), "not found");
-        ImageCliFixture.AssertOneLineFailure(_f.Kapsel.Run("rmi", "localhost/imp/bb:1"), "not found");
+        ImageCliFixture.AssertOneLineFailure(_f.Kapsel.Run("image", "inspect", "localhost/imp/bb:1"), "not found", exitCode: 1);
+        ImageCliFixture.AssertOneLineFailure(_f.Kapsel.Run("rmi", "localhost/imp/bb:1"), "not found", exitCode: 1);
     }
 
     [Fact]
@@ -123,7 +123,7 @@ public sealed class ImageCliStoreTests : IDisposable
         ImageCliFixture.AssertOneLineFailure(_f.Kapsel.Run("image", "import", garbage, "localhost/evil:2"));
         Assert.Equal(before, _f.StoreEntries());
 
-        ImageCliFixture.AssertOneLineFailure(_f.Kapsel.Run("image", "inspect", "localhost/nope:1"), "not found");
+        ImageCliFixture.AssertOneLineFailure(_f.Kapsel.Run("image", "inspect", "localhost/nope:1"), "not found", exitCode: 1);
         var outFile = Path.Combine(_f.Work, "nope.tar");
         ImageCliFixture.AssertOneLineFailure(_f.Kapsel.Run("image", "save", "-o", outFile, "localhost/nope:1"), "not found");
         Assert.False(File.Exists(outFile));
