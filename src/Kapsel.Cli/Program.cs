@@ -63,6 +63,8 @@ public static class Program
             ctx.Progress.Done();
             return e switch
             {
+                // `kapsel ps | head -1`: the reader left; end quietly with the shell's SIGPIPE status, as a C tool would.
+                IOException io when io.HResult == Errnos.EPIPE || io.Message.Contains("Broken pipe", StringComparison.Ordinal) => 128 + 13,
                 UsageException u => Fail(u.Message, 125, usage: true, command: name),
                 Engine.Drivers.CommandNotRunnableException c => Fail(c.Message, c.ExitCode),
                 KapselException or ImageException or HostPackageMissingException or SyscallException or Network.Networks.NetworkException

@@ -7,6 +7,8 @@ public static class CpCommand
     public static readonly Command Definition = new(["cp"], "Copy files between an instance and the host", """
         Usage: kapsel cp INSTANCE:SRC DEST
                kapsel cp SRC INSTANCE:DEST
+               kapsel cp INSTANCE:SRC -        (a tar stream of SRC on standard output)
+               kapsel cp - INSTANCE:DIR        (a tar stream from standard input, into DIR)
 
         Copies a file or directory (recursively, with modes and owners). Into an existing
         directory (or a DEST ending in /) it keeps its name; otherwise DEST is the new name.
@@ -22,7 +24,9 @@ public static class CpCommand
         var (dstInstance, dstPath) = SplitRef(p[1]);
         if (srcPath.Length == 0 || dstPath.Length == 0) throw new UsageException("\"kapsel cp\": SOURCE and DESTINATION must not be empty paths");
         var copy = new InstanceCopy();
-        if (srcInstance is not null && dstInstance is null) copy.CopyOut(InstanceArgs.Find(ctx, srcInstance), srcPath, dstPath);
+        if (p[1] == "-" && srcInstance is not null) copy.CopyOutAsTar(InstanceArgs.Find(ctx, srcInstance), srcPath, output: 1);
+        else if (p[0] == "-" && dstInstance is not null) copy.CopyInFromTar(InstanceArgs.Find(ctx, dstInstance), input: 0, dstPath);
+        else if (srcInstance is not null && dstInstance is null) copy.CopyOut(InstanceArgs.Find(ctx, srcInstance), srcPath, dstPath);
         else if (srcInstance is null && dstInstance is not null) copy.CopyIn(InstanceArgs.Find(ctx, dstInstance), srcPath, dstPath);
         else throw new UsageException("\"kapsel cp\": exactly one of SOURCE and DESTINATION must be INSTANCE:PATH");
         return 0;

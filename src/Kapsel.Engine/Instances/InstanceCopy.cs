@@ -49,6 +49,34 @@ public sealed class InstanceCopy
         finally { ImageStore.DeleteTree(staging); }
     }
 
+    /// <summary>
+    /// `cp INSTANCE:SRC -`: a tar stream of SRC (as it is named inside) written to <paramref name="output"/>,
+    /// made inside the instance's view; the bytes pass through untouched, Kapsel never unpacks them.
+    /// </summary>
+    public void CopyOutAsTar(Instance instance, string source, int output)
+    {
+        var pid = RunningPid(instance);
+        var (parent, name) = Split(source);
+        if (Probe(pid, source) == "") throw new KapselException($"cannot copy {source} out of {instance.Name}: no such file or directory inside it");
+        using var child = SpawnInInstance(pid, ["tar", "-c", "-C", parent, name], stdin: -1, stdout: output);
+        var status = child.Wait();
+        if (status.Signal == 13) throw new KapselException($"cannot copy {source} out of {instance.Name}: the reader of the tar stream went away (broken pipe)");
+        if (status.Code != 0) throw new KapselException($"cannot copy {source} out of {instance.Name}: tar failed inside it (exit {status.Code})");
+    }
+
+    /// <summary>
+    /// `cp - INSTANCE:DIR`: a tar stream read from <paramref name="input"/> is unpacked into the existing
+    /// directory DIR by a tar inside the instance's view, so no entry can reach a host path.
+    /// </summary>
+    public void CopyInFromTar(Instance instance, int input, string destination)
+    {
+        var pid = RunningPid(instance);
+        if (Probe(pid, destination) != "dir") throw new KapselException($"cannot copy into {instance.Name}:{destination}: with '-' as the source, the destination must be an existing directory");
+        using var child = SpawnInInstance(pid, ["tar", "-x", "-C", destination], stdin: input, stdout: -1);
+        var code = child.Wait().Code;
+        if (code != 0) throw new KapselException($"cannot copy into {instance.Name}:{destination}: the tar stream on standard input was refused or not writable there (tar exit {code})");
+    }
+
     /// <summary>Copies SRC on the host to DEST inside the instance (into DEST if it is an existing directory or ends with '/', else as DEST).</summary>
     public void CopyIn(Instance instance, string source, string destination)
     {
@@ -87,10 +115,10 @@ public sealed class InstanceCopy
         return instance.Pid!.Value;
     }
 
-    /// <summary>"dir", "file" or "" (missing) for a path inside the instance.</summary>
+    /// <summary>"dir", "file" (a dangling symlink too) or "" (missing) for a path inside the instance.</summary>
     private string Probe(int pid, string path)
     {
-        using var child = SpawnInInstance(pid, ["sh", "-c", "test -d \"$0\" && exit 3; test -e \"$0\" && exit 4; exit 0", path], -1, -1);
+        using var child = SpawnInInstance(pid, ["sh", "-c", "test -d \"$0\" && exit 3; test -e \"$0\" -o -L \"$0\" && exit 4; exit 0", path], -1, -1);
         return child.Wait().Code switch { 3 => "dir", 4 => "file", _ => "" };
     }
 

@@ -237,6 +237,26 @@ public sealed class AppLifecycleTests : IDisposable
             Assert.Equal(125, missing.ExitCode);
             Assert.Single(missing.Stderr.Trim().Split('\n'));
             Assert.Empty(Directory.GetDirectories(host, ".kapsel-cp-*"));
+
+            // '-' is a tar stream on stdout/stdin (docker's cp), never a host path named "-".
+            var k = $"{KapselBinary.Path} --root {_kapsel.Root}";
+            Ok("exec", "box", "ln", "-s", "/nowhere", "/srv/dangling");
+            var listed = KapselBinary.Exec("bash", ["-c", $"set -o pipefail; {k} cp box:/srv/d - | tar -tv; {k} cp box:/srv/dangling - | tar -tv"], timeoutMs: 30_000);
+            Assert.True(listed.ExitCode == 0, listed.ToString());
+            Assert.Contains("d/f", listed.Stdout);
+            Assert.Contains("dangling -> /nowhere", listed.Stdout);
+            var piped = KapselBinary.Exec("bash", ["-c", $"cd {host} && tar -c in.txt | {k} cp - box:/srv/d/"], timeoutMs: 30_000);
+            Assert.True(piped.ExitCode == 0, piped.ToString());
+            Assert.Equal("from host", Ok("exec", "box", "cat", "/srv/d/in.txt").Stdout);
+            Assert.False(Path.Exists(Path.Combine(host, "-")));
+            // A reader that leaves early ends the copy quietly (the shell's SIGPIPE status), not with a stack or a hang.
+            var early = KapselBinary.Exec("bash", ["-c", $"{k} cp box:/bin - | head -c 100 >/dev/null; echo ${{PIPESTATUS[0]}}"], timeoutMs: 30_000);
+            Assert.DoesNotContain("Exception", early.Stderr);
+            Assert.True(early.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length <= 1, early.ToString());
+            Assert.Contains(early.Stdout.Trim(), new[] { "125", "141" });
+            var notDir = _kapsel.Run("cp", "-", "box:/srv/other.txt");
+            Assert.Equal(125, notDir.ExitCode);
+            Assert.Contains("existing directory", notDir.Stderr);
         }
         finally { Directory.Delete(host, true); }
     }
