@@ -1,6 +1,6 @@
 namespace Kapsel.Integration.Tests;
 
-/// <summary>Snapshots of host state that a test must leave as it found it: mounts and child processes.</summary>
+/// <summary>Snapshots of host state that a test must leave as it found it: mounts, child processes, instance cgroups.</summary>
 public static class HostLeaks
 {
     /// <summary>Instance directories left under a kapsel root (none is fine: --rm runs may never make one).</summary>
@@ -29,5 +29,37 @@ public static class HostLeaks
             catch (UnauthorizedAccessException) { }
         }
         return result;
+    }
+
+    /// <summary>Instance cgroup directories (/kapsel/ID in every hierarchy, v1, v2 or hybrid) on the host now.</summary>
+    public static IReadOnlySet<string> InstanceCgroups()
+    {
+        var result = new HashSet<string>();
+        foreach (var hierarchy in new[] { "/sys/fs/cgroup" }.Concat(Directory.Exists("/sys/fs/cgroup") ? Directory.GetDirectories("/sys/fs/cgroup") : []))
+        {
+            var parent = System.IO.Path.Combine(hierarchy, "kapsel");
+            if (!Directory.Exists(parent)) continue;
+            try { result.UnionWith(Directory.GetDirectories(parent).Where(d => System.IO.Path.GetFileName(d).Length == 64)); }
+            catch (DirectoryNotFoundException) { }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Instance cgroups made since <paramref name="before"/> that stay, empty of processes, for a
+    /// second: what a failed run leaked. (Other tests' instances come and go meanwhile; a live one
+    /// has its processes in it, a transient one is gone by the second look.)
+    /// </summary>
+    public static IReadOnlyList<string> LeakedInstanceCgroups(IReadOnlySet<string> before)
+    {
+        static bool Empty(string dir)
+        {
+            try { return File.ReadAllText(System.IO.Path.Combine(dir, "cgroup.procs")).Trim().Length == 0; }
+            catch (IOException) { return false; }
+        }
+        var suspects = InstanceCgroups().Where(d => !before.Contains(d) && Empty(d)).ToList();
+        if (suspects.Count == 0) return suspects;
+        Thread.Sleep(1000);
+        return suspects.Where(d => Directory.Exists(d) && Empty(d)).ToList();
     }
 }

@@ -57,10 +57,17 @@ public sealed class ForegroundRunner(KapselEngine engine)
             Trace.Mark("process exited");
             instance.MarkExited(status.Code);
             instance.MonitorPid = null;
-            process.Dispose(); // releases the network before the instance goes
-            driver.Stopped(instance);
-            if (request.AutoRemove) launcher.Remove(instance);
-            else repo.Update(instance);
+            try
+            {
+                process.Dispose(); // releases the network before the instance goes
+                driver.Stopped(instance);
+            }
+            finally
+            {
+                // Whatever failed above, the exit is recorded (or the --rm instance removed): never a ghost record.
+                if (request.AutoRemove) launcher.Remove(instance);
+                else repo.Update(instance);
+            }
             Trace.Mark("instance cleaned up");
             return status.Code;
         }

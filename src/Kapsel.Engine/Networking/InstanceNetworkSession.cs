@@ -19,10 +19,12 @@ public sealed class InstanceNetworkSession : IDisposable
     private readonly string _instanceId;
     private PublishedPorts? _ports;
     private DnsServer? _dns;
+    private readonly Action<string>? _warn;
 
     public Attachment? Attachment { get; private set; }
 
-    private InstanceNetworkSession(NetworkManager networks, string instanceId) => (_networks, _instanceId) = (networks, instanceId);
+    private InstanceNetworkSession(NetworkManager networks, string instanceId, Action<string>? warn) =>
+        (_networks, _instanceId, _warn) = (networks, instanceId, warn);
 
     /// <summary>
     /// Sets up the network of the instance whose processes live in the namespaces of <paramref name="pid"/>.
@@ -30,7 +32,7 @@ public sealed class InstanceNetworkSession : IDisposable
     /// </summary>
     public static InstanceNetworkSession Open(NetworkManager networks, Instance instance, int pid, string instanceDir, Action<string>? warn = null)
     {
-        var session = new InstanceNetworkSession(networks, instance.Id);
+        var session = new InstanceNetworkSession(networks, instance.Id, warn);
         var mode = NetworkMode.Parse(instance.Config.Network, networks.Options.DefaultNetworkName);
         try
         {
@@ -62,12 +64,26 @@ public sealed class InstanceNetworkSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// Releases everything, and never throws: it runs when the process has exited, and a failure
+    /// here (nft refusing, a link gone) must not stop the owner from recording the exit and
+    /// removing an --rm instance. Each failure is a warning; `network prune` removes what is left.
+    /// </summary>
     public void Dispose()
     {
-        _dns?.Dispose();
+        Release("the DNS share", () => _dns?.Dispose());
         _dns = null;
-        _ports?.Dispose();
+        Release("the published ports", () => _ports?.Dispose());
         _ports = null;
-        _networks.DisconnectAll(_instanceId);
+        Release("the network attachment", () => _networks.DisconnectAll(_instanceId));
+    }
+
+    private void Release(string what, Action release)
+    {
+        try { release(); }
+        catch (Exception e) when (e is NetworkException or Linux.SyscallException or IOException or InvalidOperationException)
+        {
+            _warn?.Invoke($"releasing {what} of instance {_instanceId[..12]} failed: {e.Message} ('kapsel network prune' removes what is left)");
+        }
     }
 }
