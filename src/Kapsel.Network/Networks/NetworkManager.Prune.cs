@@ -40,7 +40,7 @@ public sealed partial class NetworkManager
         var removed = RemoveOrphans(FindOrphans().Where(o => includeUnowned || !o.Unowned).ToList());
         return new PruneReport(removedNetworks, removedLeases,
             removed.Where(o => o.Kind == "link").Select(o => o.Name).ToList(),
-            removed.Where(o => o.Kind != "link").Select(o => $"{o.Kind} {o.Name}").ToList());
+            removed.Where(o => o.Kind != "link").Select(Describe).ToList());
     }
 
     /// <summary>
@@ -106,6 +106,13 @@ public sealed partial class NetworkManager
         }
         return result;
     }
+
+    private static string Describe(HostOrphan o) => o.Kind switch
+    {
+        "nft chains" => $"network {o.Name.Split('/')[1].Split('-')[1]}",
+        "nft port rules" => $"ports of {o.Name.Split('/')[1]}",
+        _ => $"{o.Kind} {o.Name}",
+    };
 
     /// <summary>Removes the given orphans (as found by <see cref="FindOrphans"/>); returns those removed.</summary>
     public IReadOnlyList<HostOrphan> RemoveOrphans(IReadOnlyList<HostOrphan> orphans)
