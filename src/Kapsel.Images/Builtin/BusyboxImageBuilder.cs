@@ -10,7 +10,7 @@ public sealed class BusyboxImageBuilder : IBuiltinImageBuilder
 {
     public string Build(string rootfs, Action<string>? progress)
     {
-        var busybox = HostTools.Resolve(HostTools.Busybox.At(Environment.GetEnvironmentVariable("KAPSEL_BUSYBOX")), progress);
+        var busybox = HostTools.Resolve(HostTools.Busybox.At(Environment.GetEnvironmentVariable("KAPSEL_BUSYBOX")));
         if (ElfInfo.IsDynamicallyLinked(busybox))
             throw new ImageException($"{busybox} is dynamically linked; the busybox image needs Debian's busybox-static package");
 

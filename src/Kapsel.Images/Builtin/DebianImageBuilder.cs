@@ -13,7 +13,7 @@ public sealed class DebianImageBuilder(string suite) : IBuiltinImageBuilder
 {
     public string Build(string rootfs, Action<string>? progress)
     {
-        var debootstrap = HostTools.Resolve(HostTools.Debootstrap.At(Environment.GetEnvironmentVariable("KAPSEL_DEBOOTSTRAP")), progress);
+        var debootstrap = HostTools.Resolve(HostTools.Debootstrap.At(Environment.GetEnvironmentVariable("KAPSEL_DEBOOTSTRAP")));
         var mirror = AptMirror.Find() ?? throw new ImageException("no Debian mirror found in /etc/apt/sources.list or /etc/apt/sources.list.d/");
         var cache = Environment.GetEnvironmentVariable("KAPSEL_DEBOOTSTRAP_CACHE") ?? "/var/cache/kapsel/debootstrap";
         Directory.CreateDirectory(cache);
@@ -21,7 +21,7 @@ public sealed class DebianImageBuilder(string suite) : IBuiltinImageBuilder
         // Still unshare(1), not the spawn path: moving it is left to the level-contract issue (10, item 7).
         using var p = HostTools.Start(HostTools.Unshare,
             ["--mount", "--propagation", "private", debootstrap, "--variant=minbase", $"--cache-dir={cache}", suite, rootfs, mirror],
-            new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" }, progress);
+            new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" });
         p.StandardInput.Close();
         var log = new List<string>();
         var stderr = p.StandardError.ReadToEndAsync();

@@ -34,11 +34,13 @@ public static class HostTools
     /// The tool's path, installing its package first if none of its paths exists. Throws
     /// <see cref="HostPackageMissingException"/> with a one-line reason when that is not possible.
     /// </summary>
-    public static string Resolve(HostTool tool, Action<string>? progress = null)
+    public static string Resolve(HostTool tool)
     {
         lock (ResolvedLock)
             if (Resolved.TryGetValue(tool, out var known) && File.Exists(known)) return known;
-        var path = tool.Find() ?? Install(tool, progress ?? Progress);
+        // Install lines go to stderr as lines of their own (not a caller's transient progress
+        // line): installing software on the host is worth a record in the output.
+        var path = tool.Find() ?? Install(tool, Progress);
         lock (ResolvedLock) Resolved[tool] = path;
         return path;
     }
@@ -50,9 +52,9 @@ public static class HostTools
     /// read and dropped, so a chatty tool can neither block nor exhaust memory.
     /// </summary>
     public static HostToolResult Run(HostTool tool, IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null,
-        int outputLimit = DefaultOutputLimit, IReadOnlyDictionary<string, string>? environment = null, Action<string>? progress = null)
+        int outputLimit = DefaultOutputLimit, IReadOnlyDictionary<string, string>? environment = null)
     {
-        using var process = Start(tool, args, environment, progress);
+        using var process = Start(tool, args, environment);
         var stdout = ReadBounded(process.StandardOutput, outputLimit);
         var stderr = ReadBounded(process.StandardError, outputLimit);
         try
@@ -75,10 +77,9 @@ public static class HostTools
     /// Starts the tool with redirected stdin/stdout/stderr for callers that stream its output
     /// (debootstrap's progress, tar's archive); they own the process and its streams.
     /// </summary>
-    public static Process Start(HostTool tool, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null,
-        Action<string>? progress = null)
+    public static Process Start(HostTool tool, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var path = Resolve(tool, progress);
+        var path = Resolve(tool);
         var info = new ProcessStartInfo(path)
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,

@@ -58,7 +58,10 @@ public sealed class TwoRootsTests : IDisposable
         var rulesA = Rules(a);
         Assert.Contains("n-", rulesA);
 
-        // The same network name in both roots, created and used at the same time.
+        // The same network name in both roots; B's create leaves A's rules as they were.
+        Ok(b, "network", "create", "shared");
+        Assert.Equal(rulesA, Rules(a));
+        // Both used at the same time.
         var runs = new[] { a, b }.Select(root => Task.Run(() =>
             Kapsel(root, "run", "--rm", "--network", "shared", "busybox", "sh", "-c", "ip -4 -o addr show eth0"))).ToArray();
         Task.WaitAll(runs);
