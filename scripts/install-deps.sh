@@ -7,7 +7,7 @@ packages="
   clang gcc zlib1g-dev
   busybox-static debootstrap util-linux iproute2 uidmap
   runc crun podman containerd skopeo umoci docker-registry
-  nftables iperf3 hyperfine jq
+  nftables iperf3 hyperfine jq attr
   oci-image-tool
   docker.io time bc dbus
 "

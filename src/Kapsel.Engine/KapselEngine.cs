@@ -34,20 +34,26 @@ public sealed class KapselEngine : IDisposable
     public VolumeStore Volumes => new(Paths.Volumes);
 
     /// <summary>
-    /// Networks, in the same state database. KAPSEL_LINK_PREFIX and KAPSEL_NFT_TABLE give a
-    /// separate installation (tests) its own kernel object names, so neither it nor its prune
-    /// ever touches another's bridges or rules.
+    /// Networks, in the same state database. Their host objects carry this root's id (registered in
+    /// <see cref="Kapsel.Linux.Host.StateRoots"/>) and its rules live in this root's own nft table,
+    /// so roots sharing a host never touch each other's. KAPSEL_LINK_PREFIX and KAPSEL_NFT_TABLE
+    /// give a test its own names as well.
     /// </summary>
     public NetworkManager Networks => _networks ??= new NetworkManager(new SqliteNetworkStore(Store), new NetworkOptions
     {
         LinkPrefix = Environment.GetEnvironmentVariable("KAPSEL_LINK_PREFIX") is { Length: > 0 } p ? p : "k",
-        TableName = Environment.GetEnvironmentVariable("KAPSEL_NFT_TABLE") is { Length: > 0 } t ? t : "kapsel",
+        RootId = RootId,
+        TableName = Environment.GetEnvironmentVariable("KAPSEL_NFT_TABLE") is { Length: > 0 } t ? t : NetworkOptions.TablePrefix + RootId,
         Notice = NetworkNotice,
         // Instances on one host talk at loopback speed (iperf3: ~120% of loopback vs ~55-70% at
         // 1500, bench/instances-network.sh); traffic leaving the host is segmented to the uplink's
         // MTU by GSO and path-MTU discovery, as on loopback. `network create --mtu 1500` for Docker's value.
         DefaultMtu = 65520,
     });
+
+    /// <summary>This root's id in the host-wide registry of roots (registered on first use).</summary>
+    public string RootId => _rootId ??= Kapsel.Linux.Host.StateRoots.Register(Paths.Root);
+    private string? _rootId;
 
     /// <summary>Where network notices go (the CLI prints them on stderr).</summary>
     public Action<string>? NetworkNotice { get; set; }

@@ -25,6 +25,7 @@ public static class Commands
         StatsTopCommands.Top,
         RmCommand.Definition,
         NetworkCommand.Definition,
+        SystemCommand.Definition,
         VolumeCommand.Definition,
         ImageCommand.Definition,
         ImageCommand.ImagesAlias,

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Kapsel.Linux.Host;
 
 namespace Kapsel.Images.Builtin;
@@ -9,12 +8,9 @@ namespace Kapsel.Images.Builtin;
 /// </summary>
 public sealed class BusyboxImageBuilder : IBuiltinImageBuilder
 {
-    /// <summary>Overridable for tests that simulate a host without busybox-static.</summary>
-    public static string HostBusybox => Environment.GetEnvironmentVariable("KAPSEL_BUSYBOX") ?? "/bin/busybox";
-
     public string Build(string rootfs, Action<string>? progress)
     {
-        var busybox = HostPackages.Ensure("busybox-static", HostBusybox, progress);
+        var busybox = HostTools.Resolve(HostTools.Busybox.At(Environment.GetEnvironmentVariable("KAPSEL_BUSYBOX")));
         if (ElfInfo.IsDynamicallyLinked(busybox))
             throw new ImageException($"{busybox} is dynamically linked; the busybox image needs Debian's busybox-static package");
 
@@ -43,11 +39,9 @@ public sealed class BusyboxImageBuilder : IBuiltinImageBuilder
 
     private static IEnumerable<string> ListApplets(string busybox)
     {
-        var psi = new ProcessStartInfo(busybox, "--list-full") { RedirectStandardOutput = true };
-        using var p = Process.Start(psi)!;
-        var lines = p.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        p.WaitForExit();
-        if (p.ExitCode != 0 || lines.Length == 0) throw new ImageException($"{busybox} --list-full failed (exit {p.ExitCode})");
+        var result = HostTools.Run(HostTools.Busybox.At(busybox), ["--list-full"], timeout: TimeSpan.FromSeconds(30));
+        var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (result.ExitCode != 0 || lines.Length == 0) throw new ImageException($"{busybox} --list-full failed: {result.ErrorLine}");
         return lines.Select(l => "/" + l.TrimStart('/'));
     }
 }

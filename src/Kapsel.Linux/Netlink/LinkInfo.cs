@@ -5,6 +5,7 @@ namespace Kapsel.Linux.Netlink;
 /// <summary>
 /// One network interface as rtnetlink reports it. Kind is IFLA_INFO_KIND ("bridge", "veth",
 /// "tun", ...; null for physical devices and lo). MasterIndex is the bridge a port is attached to.
+/// Alias is IFLA_IFALIAS (`ip link set X alias TEXT`; Kapsel records a link's owner there).
 /// </summary>
 public sealed record LinkInfo(
     int Index,
@@ -15,7 +16,8 @@ public sealed record LinkInfo(
     uint Flags,
     string OperState,
     int? MasterIndex,
-    LinkStatistics? Statistics)
+    LinkStatistics? Statistics,
+    string? Alias = null)
 {
     /// <summary>Administratively up (IFF_UP).</summary>
     public bool IsUp => (Flags & LinkMessage.IFF_UP) != 0;

@@ -79,6 +79,14 @@ public sealed partial class RtNetlink
         Request(Select(new NetlinkMessageWriter(RTM_SETLINK, 0), link).Attribute(IFLA_ADDRESS, mac.GetAddressBytes()),
             $"set link {link} address {FormatMac(mac)}");
 
+    /// <summary>Sets the link's alias (IFLA_IFALIAS, at most 255 bytes; empty removes it).</summary>
+    public void SetAlias(LinkSelector link, string alias)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(alias) > 255) throw new ArgumentException("a link alias is at most 255 bytes", nameof(alias));
+        Request(Select(new NetlinkMessageWriter(RTM_SETLINK, 0), link).Attribute(IFLA_IFALIAS, alias),
+            $"set link {link} alias \"{alias}\"");
+    }
+
     /// <summary>Attaches a link to a bridge (IFLA_MASTER).</summary>
     public void SetMaster(LinkSelector link, LinkSelector bridge)
     {
@@ -177,7 +185,8 @@ public sealed partial class RtNetlink
             header.Flags,
             LinkInfo.OperStateName(attributes.UInt8(IFLA_OPERSTATE)),
             master is > 0 ? (int)master : null,
-            stats);
+            stats,
+            attributes.String(IFLA_IFALIAS) is { Length: > 0 } alias ? alias : null);
     }
 
     private static string FormatMac(PhysicalAddress mac) =>

@@ -159,6 +159,16 @@ public sealed class NftFirewall(string tableName = "kapsel", string bridgeWildca
     public NftTableSnapshot Snapshot() =>
         NftRunner.ListJson("-a", "list", "table", "inet", TableName) is { } json ? NftTableSnapshot.Parse(json) : NftTableSnapshot.Empty;
 
+    /// <summary>Names of every table of family inet on the host (for `system check`).</summary>
+    public static IReadOnlyList<string> ListTables()
+    {
+        if (NftRunner.ListJson("list", "tables", "inet") is not { } json) return [];
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        return doc.RootElement.GetProperty("nftables").EnumerateArray()
+            .Where(i => i.TryGetProperty("table", out _))
+            .Select(i => i.GetProperty("table").GetProperty("name").GetString()!).ToList();
+    }
+
     public bool TableExists() => NftRunner.ListJson("list", "table", "inet", TableName) is not null;
 
     /// <summary>Deletes the whole table (tests; `kapsel system reset`). Absent is fine.</summary>

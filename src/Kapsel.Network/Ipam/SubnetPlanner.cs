@@ -21,6 +21,7 @@ public static class SubnetPlanner
         if (subnetText is not null)
         {
             subnet = Ipv4.ParseSubnet(subnetText);
+            ReservedRanges.Refuse(subnet);
             foreach (var u in used)
                 if (Ipv4.Overlaps(subnet, u.Subnet))
                     throw new NetworkException($"subnet {subnet} overlaps {u.Owner} ({u.Subnet})");
@@ -45,7 +46,8 @@ public static class SubnetPlanner
         for (long i = 0; i < count; i++)
         {
             var candidate = new IPNetwork(Ipv4.FromUInt32(start + (uint)i * size), slicePrefix);
-            if (!used.Any(u => Ipv4.Overlaps(candidate, u.Subnet))) return candidate;
+            if (!used.Any(u => Ipv4.Overlaps(candidate, u.Subnet)) && !ReservedRanges.All.Any(r => Ipv4.Overlaps(candidate, r.Range)))
+                return candidate;
         }
         return null;
     }

@@ -29,6 +29,7 @@ public sealed partial class NetworkManager
             {
                 throw new NetworkException($"cannot connect {instanceId} to \"{network}\": the instance already has an interface \"{options.InterfaceName}\" (or {lease.HostLink} exists)", e);
             }
+            MarkOwned(lease.HostLink);
             _rtnl.SetMaster(lease.HostLink, record.Bridge);
             _rtnl.SetUp(lease.HostLink);
             using (var inside = OpenInside(netns))
@@ -65,6 +66,7 @@ public sealed partial class NetworkManager
         try
         {
             TunTapDevice.CreatePersistent(lease.HostLink, TunTapMode.Tap, ownerUid);
+            MarkOwned(lease.HostLink);
             _rtnl.SetMaster(lease.HostLink, record.Bridge);
             _rtnl.SetUp(lease.HostLink);
             Store.SetLeaseState(lease.Id, RecordState.Ready);

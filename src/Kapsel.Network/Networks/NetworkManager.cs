@@ -48,12 +48,14 @@ public sealed partial class NetworkManager : IDisposable
         if (!ValidName.IsMatch(name) || name is "none" or "host" or "bridge" or "default")
             throw new NetworkException($"invalid network name \"{name}\": use letters, digits, '_', '.', '-' (up to 64), not none/host/bridge/default");
         if (ipv6Subnet is not null) throw new NetworkException("IPv6 networks are not supported yet");
-        var hostRoutes = HostRoutes.Read(_rtnl, IsOwnBridge);
+        var hostRoutes = HostRoutes.Read(_rtnl);
+        var hostLinks = _rtnl.ListLinks().Select(l => l.Name).ToHashSet();
         var record = Store.AddNetwork(name, existing =>
         {
             var used = existing.Select(n => new UsedSubnet(n.Subnet, $"network \"{n.Name}\"")).Concat(hostRoutes).ToList();
             var (s, g) = SubnetPlanner.Plan(subnet, gateway, used, Options.Pool, Options.SlicePrefix);
-            var id = NewId(existing.Select(n => n.Id));
+            // Ids are random; one another root (or a deleted one) already uses as a bridge name is skipped.
+            var id = NewId(existing.Select(n => n.Id).Concat(hostLinks.Where(IsOwnBridge).Select(l => l[Options.BridgePrefix.Length..])));
             return new NetworkRecord(name, id, s, g, Options.BridgePrefix + id, @internal, RecordState.Creating, DateTimeOffset.UtcNow) { Mtu = mtu };
         });
         try
@@ -102,6 +104,7 @@ public sealed partial class NetworkManager : IDisposable
         if (_rtnl.FindLink(network.Bridge) is null)
         {
             _rtnl.CreateBridge(network.Bridge, network.Mtu);
+            MarkOwned(network.Bridge);
             _rtnl.AddAddress(network.Bridge, new InterfaceAddress(network.Gateway, network.Subnet.PrefixLength));
         }
         _rtnl.SetUp(network.Bridge);
@@ -123,6 +126,12 @@ public sealed partial class NetworkManager : IDisposable
     private void EnsureUp(NetworkRecord network)
     {
         if (_rtnl.FindLink(network.Bridge) is not { IsUp: true }) SetUpKernelSide(network);
+    }
+
+    /// <summary>Records this root as the link's owner in its alias (what prune and `system check` go by).</summary>
+    private void MarkOwned(string link)
+    {
+        if (Options.RootId.Length > 0) _rtnl.SetAlias(link, Linux.Host.StateRoots.Alias(Options.RootId));
     }
 
     private bool IsOwnBridge(string link) => link.StartsWith(Options.BridgePrefix, StringComparison.Ordinal);

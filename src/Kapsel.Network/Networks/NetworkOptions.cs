@@ -4,14 +4,20 @@ namespace Kapsel.Network.Networks;
 
 /// <summary>
 /// Knobs of a <see cref="NetworkManager"/>. Every kernel object it makes is named from
-/// <see cref="LinkPrefix"/> ("k": bridges "kb-ID", veths "kv-ID", taps "kt-ID") and lives in
-/// the nft table <see cref="TableName"/>; tests set both to something unique so that neither they
-/// nor their prune ever touch a real Kapsel installation's objects.
+/// <see cref="LinkPrefix"/> ("k": bridges "kb-ID", veths "kv-ID", taps "kt-ID"), carries its
+/// owner <see cref="RootId"/> in the link alias ("kapsel:ROOTID"), and its rules live in the
+/// owner's own nft table <see cref="TableName"/> ("kapsel_ROOTID"), so several state roots share
+/// a host without touching each other's objects. Tests may also set a prefix and table of their own.
 /// </summary>
 public sealed record NetworkOptions
 {
     public string LinkPrefix { get; init; } = "k";
-    public string TableName { get; init; } = "kapsel";
+    /// <summary>The owning state root (<see cref="Kapsel.Linux.Host.StateRoots.Id"/>); "" for none (unit tests).</summary>
+    public string RootId { get; init; } = "";
+    private readonly string? _tableName;
+    public string TableName { get => _tableName ?? (RootId.Length > 0 ? TablePrefix + RootId : "kapsel"); init => _tableName = value; }
+    /// <summary>Every root's table is named "kapsel_ROOTID"; a table "kapsel" is an older Kapsel's.</summary>
+    public const string TablePrefix = "kapsel_";
     public string DefaultNetworkName { get; init; } = "kapsel0";
     /// <summary>
     /// Subnets for networks created without --subnet, taken in /<see cref="SlicePrefix"/> slices,

@@ -160,7 +160,7 @@ public sealed class LifecycleTests(ITestOutputHelper output) : IDisposable
     private static string? HostRouteSubnet()
     {
         using var rtnl = Kapsel.Linux.Netlink.RtNetlink.Open();
-        return Kapsel.Network.Ipam.HostRoutes.Read(rtnl, _ => false)
+        return Kapsel.Network.Ipam.HostRoutes.Read(rtnl)
             .Select(r => r.Subnet).FirstOrDefault(s => s.PrefixLength is >= 8 and <= 30 && !s.BaseAddress.ToString().StartsWith("10.213."))
             .ToString() is { Length: > 0 } s && s != "0.0.0.0/0" ? s : null;
     }
