@@ -41,12 +41,7 @@ public sealed class HostOrphans(KapselEngine engine)
         foreach (var o in orphans.Where(o => o.Kind == "mount"))
             if (MountCalls.TryUmount(o.Name, MountCalls.MNT_DETACH) == 0) removed.Add(o);
         foreach (var o in orphans.Where(o => o.Kind == "cgroup" && !o.Reason.Contains("processes")))
-        {
-            var ok = true;
-            foreach (var dir in CgroupDirs(o.Name["/kapsel/".Length..]))
-                try { Directory.Delete(dir); } catch (IOException) { ok = false; }
-            if (ok) removed.Add(o);
-        }
+            if (CgroupDirectories.TryRemoveEmpty(CgroupDirs(o.Name["/kapsel/".Length..]))) removed.Add(o);
         var left = Find();
         foreach (var (id, path) in StateRoots.List())
             if (StateRoots.StatusOf(id, engine.RootId) == RootStatus.Gone && !left.Any(o => o.Reason.Contains(path))) StateRoots.Forget(id);

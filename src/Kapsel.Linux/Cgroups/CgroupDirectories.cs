@@ -1,7 +1,7 @@
 namespace Kapsel.Linux.Cgroups;
 
 /// <summary>Creating a cgroup directory path level by level, and removing a cgroup subtree.</summary>
-internal static class CgroupDirectories
+public static class CgroupDirectories
 {
     /// <summary>
     /// Creates <paramref name="directory"/> and its missing parents below <paramref name="mountPoint"/>.
