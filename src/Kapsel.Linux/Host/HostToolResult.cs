@@ -5,7 +5,8 @@ public sealed record HostToolResult(int ExitCode, string Stdout, string Stderr)
 {
     /// <summary>
     /// One line explaining a failure: the first stderr line that looks like an error (nft and apt
-    /// print "Error:"/"E:"), else the last non-empty line of stderr or stdout, cut to 300 characters.
+    /// print "Error:"/"E:"), else the last non-empty line of stderr or stdout, cut to 300 characters with control bytes
+    /// escaped (<see cref="ErrorText"/>: a tool's output must not drive the user's terminal).
     /// </summary>
     public string ErrorLine
     {
@@ -16,7 +17,7 @@ public sealed record HostToolResult(int ExitCode, string Stdout, string Stderr)
                        ?? lines.LastOrDefault()
                        ?? Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault()
                        ?? $"exit code {ExitCode}";
-            return line.Length > 300 ? line[..300] + "…" : line;
+            return ErrorText.OneLine(line, 300);
         }
     }
 }
