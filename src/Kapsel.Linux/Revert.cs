@@ -1,4 +1,4 @@
-namespace Kapsel.Oci.Runtime;
+namespace Kapsel.Linux;
 
 /// <summary>
 /// An undo stack for multi-step operations: each step that creates something registers how to
